@@ -1,0 +1,539 @@
+"""Compiled kernels: activations, losses, forward / backward, prox, optimizer steps.
+
+Everything here is plain numba on numpy arrays and integer codes, so that one
+compiled function serves every configuration of a dtype (and input kind). The
+kernels know nothing of estimators.
+
+Parameter layout. All parameters live in one flat vector ``params``: first every
+weight matrix ``W_l`` of shape ``(units[l], units[l + 1])`` in C order, then every
+bias ``b_l``. The weights are thus ``params[:n_weights]``, which is all that the
+penalties touch. ``units = [n_features, h_1, ..., h_{L-1}, n_outputs]``.
+
+Input kinds. Dense input is a C-contiguous 2-D ``X``; CSR input is passed as
+``(data, indices, indptr)`` with ``is_sparse=True`` and a ``(0, 0)`` placeholder
+``X``. Only the first layer looks at the input, so only it has two code paths.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._penalties import ELASTICNET, GROUP, L1, L2, WD
+
+jit = njit(cache=True, nogil=True)
+
+# activation codes (hidden layers)
+IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3
+# loss codes; each fixes its canonical output activation, so ∂loss/∂z = p − y
+SQUARED_ERROR, POISSON, BINARY_LOG_LOSS, MULTINOMIAL_LOG_LOSS = 0, 1, 2, 3
+# solver codes
+SGD, ADAM = 0, 1
+
+#: rows per chunk in :func:`predict_raw`, bounding its memory
+PREDICT_CHUNK = 4096
+
+
+# ---------------------------------------------------------------------------
+# random numbers: an explicit state, never numba's global np.random
+# ---------------------------------------------------------------------------
+
+
+@jit
+def splitmix64(state):
+    """x ← x + 0x9E3779B97F4A7C15; return mix(x) (Steele, Lea & Flood's SplitMix64)."""
+    state[0] += np.uint64(0x9E3779B97F4A7C15)
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@jit
+def uniform(state):
+    """u = (top 53 bits of the next draw) / 2^53, uniform on [0, 1)."""
+    return np.float64(splitmix64(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@jit
+def seed_state(seed, stream):
+    """State of stream ``stream`` (e.g. the epoch) of generator ``seed``."""
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = np.uint64(seed) ^ (np.uint64(stream) * np.uint64(0xD1B54A32D192ED03))
+    splitmix64(state)
+    return state
+
+
+@jit
+def permute(idx, state):
+    """Fisher–Yates shuffle of ``idx`` in place."""
+    for i in range(idx.shape[0] - 1, 0, -1):
+        j = int(uniform(state) * (i + 1))
+        idx[i], idx[j] = idx[j], idx[i]
+
+
+@jit
+def dropout_mask(mask, p, state):
+    """m = 0 with probability p, else 1 / (1 − p) (inverted dropout)."""
+    scale = 1.0 / (1.0 - p)
+    for r in range(mask.shape[0]):
+        for c in range(mask.shape[1]):
+            mask[r, c] = 0.0 if uniform(state) < p else scale
+
+
+# ---------------------------------------------------------------------------
+# activations and losses
+# ---------------------------------------------------------------------------
+
+
+@jit
+def activate(z, activation):
+    """h = f(z) in place: identity z, logistic 1 / (1 + e^−z), tanh z, relu max(z, 0)."""
+    if activation == IDENTITY:
+        return
+    for r in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            x = z[r, c]
+            if activation == LOGISTIC:
+                z[r, c] = 1.0 / (1.0 + np.exp(-x))
+            elif activation == TANH:
+                z[r, c] = np.tanh(x)
+            elif x < 0.0:
+                z[r, c] = 0.0
+
+
+@jit
+def activation_derivative(h, activation):
+    """f'(z) from h = f(z): 1, h(1 − h), 1 − h², 1[h > 0]."""
+    if activation == LOGISTIC:
+        return h * (1.0 - h)
+    if activation == TANH:
+        return 1.0 - h * h
+    if activation == RELU:
+        return 1.0 if h > 0.0 else 0.0
+    return 1.0
+
+
+@jit
+def output_loss(z, y, sw, loss):
+    """Σ_i s_i·ℓ(y_i, z_i), turning raw outputs z into predictions p in place.
+
+    ℓ = ½‖p − y‖² (p = z); Σ_k p − y·z + y·log y − y (p = e^z); Σ_k softplus(z) − y·z
+    (p = σ(z)); logsumexp(z) − y·z (p = softmax(z)). In all four, ∂ℓ/∂z = p − y.
+    """
+    total = 0.0
+    for r in range(z.shape[0]):
+        row = 0.0
+        if loss == MULTINOMIAL_LOG_LOSS:
+            zmax = z[r, 0]
+            for c in range(1, z.shape[1]):
+                zmax = max(zmax, z[r, c])
+            s = 0.0
+            for c in range(z.shape[1]):
+                s += np.exp(z[r, c] - zmax)
+            lse = zmax + np.log(s)
+            for c in range(z.shape[1]):
+                row += y[r, c] * (lse - z[r, c])
+                z[r, c] = np.exp(z[r, c] - lse)
+        else:
+            for c in range(z.shape[1]):
+                x = z[r, c]
+                t = y[r, c]
+                if loss == SQUARED_ERROR:
+                    row += 0.5 * (x - t) * (x - t)
+                elif loss == POISSON:
+                    p = np.exp(x)
+                    row += p - t * x - t + (t * np.log(t) if t > 0.0 else 0.0)
+                    z[r, c] = p
+                else:  # BINARY_LOG_LOSS: softplus(x) = max(x, 0) + log1p(e^−|x|)
+                    row += max(x, 0.0) + np.log1p(np.exp(-abs(x))) - t * x
+                    z[r, c] = 1.0 / (1.0 + np.exp(-x))
+        total += sw[r] * row
+    return total
+
+
+@jit
+def output_activation(z, loss):
+    """p = g(z) in place, the output activation that ``loss`` pairs with."""
+    if loss == SQUARED_ERROR:
+        return
+    for r in range(z.shape[0]):
+        if loss == MULTINOMIAL_LOG_LOSS:
+            zmax = z[r, 0]
+            for c in range(1, z.shape[1]):
+                zmax = max(zmax, z[r, c])
+            s = 0.0
+            for c in range(z.shape[1]):
+                z[r, c] = np.exp(z[r, c] - zmax)
+                s += z[r, c]
+            for c in range(z.shape[1]):
+                z[r, c] /= s
+        else:
+            for c in range(z.shape[1]):
+                if loss == POISSON:
+                    z[r, c] = np.exp(z[r, c])
+                else:
+                    z[r, c] = 1.0 / (1.0 + np.exp(-z[r, c]))
+
+
+# ---------------------------------------------------------------------------
+# the network: views into the flat buffers, forward, backward
+# ---------------------------------------------------------------------------
+
+
+@jit
+def n_weights_of(units):
+    """Σ_l units[l]·units[l + 1], the number of weights (the penalised parameters)."""
+    n = 0
+    for l in range(units.shape[0] - 1):
+        n += units[l] * units[l + 1]
+    return n
+
+
+@jit
+def layer(params, units, l):
+    """Views (W_l, b_l) into the flat parameter vector."""
+    w = 0
+    for k in range(l):
+        w += units[k] * units[k + 1]
+    b = n_weights_of(units)
+    for k in range(l):
+        b += units[k + 1]
+    W = params[w : w + units[l] * units[l + 1]].reshape((units[l], units[l + 1]))
+    return W, params[b : b + units[l + 1]]
+
+
+@jit
+def layer_buffer(buf, units, l, nb):
+    """View (nb, units[l]) of hidden layer l ≥ 1 in a flat buffer packed for nb rows."""
+    off = 0
+    for k in range(1, l):
+        off += nb * units[k]
+    return buf[off : off + nb * units[l]].reshape((nb, units[l]))
+
+
+@jit
+def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
+    """z = x·W + b for the batch; CSR rows are read in place (rows indexes them)."""
+    if is_sparse:
+        for r in range(z.shape[0]):
+            i = rows[r]
+            z[r, :] = b
+            for k in range(indptr[i], indptr[i + 1]):
+                v = data[k]
+                Wj = W[indices[k]]
+                for c in range(z.shape[1]):
+                    z[r, c] += v * Wj[c]
+    else:
+        np.dot(xb, W, z)
+        for r in range(z.shape[0]):
+            for c in range(z.shape[1]):
+                z[r, c] += b[c]
+
+
+@jit
+def first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW):
+    """∂J/∂W₁ = xᵀ·δ₁ for the batch (a scatter over the non-zeros for CSR)."""
+    if is_sparse:
+        gW[:, :] = 0.0
+        for r in range(delta.shape[0]):
+            i = rows[r]
+            for k in range(indptr[i], indptr[i + 1]):
+                v = data[k]
+                gj = gW[indices[k]]
+                for c in range(delta.shape[1]):
+                    gj[c] += v * delta[r, c]
+    else:
+        np.dot(xb.T, delta, gW)
+
+
+@jit
+def loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb, params, units,
+              activation, loss, masks, drop_rates, acts, deltas, outs, grad):
+    """Σ s_i·ℓ_i over the batch; grad ← ∇_θ (Σ s_i·ℓ_i / Σ s_i) by backpropagation.
+
+    Hidden layer l (1-based) with drop_rates[l − 1] > 0 is multiplied by its mask in
+    ``masks`` (inverted dropout, already scaled). ``masks`` / ``acts`` / ``deltas`` /
+    ``outs`` are flat buffers of at least nb rows, laid out by :func:`layer_buffer`.
+    """
+    nb = yb.shape[0]
+    L = units.shape[0] - 1
+    out = outs[: nb * units[L]].reshape((nb, units[L]))
+    # forward
+    for l in range(L):
+        W, b = layer(params, units, l)
+        z = out if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
+        if l == 0:
+            first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z)
+        else:
+            np.dot(layer_buffer(acts, units, l, nb), W, z)
+            for r in range(nb):
+                for c in range(z.shape[1]):
+                    z[r, c] += b[c]
+        if l < L - 1:
+            activate(z, activation)
+            if drop_rates[l] > 0.0:
+                z *= layer_buffer(masks, units, l + 1, nb)
+    total = output_loss(out, yb, swb, loss)
+    # backward: δ_L = s·(p − y) / Σs
+    sw_sum = swb.sum()
+    inv = 1.0 / sw_sum if sw_sum > 0.0 else 0.0
+    for r in range(nb):
+        s = swb[r] * inv
+        for c in range(out.shape[1]):
+            out[r, c] = s * (out[r, c] - yb[r, c])
+    delta = out
+    for l in range(L - 1, -1, -1):
+        W, _ = layer(params, units, l)
+        gW, gb = layer(grad, units, l)
+        for c in range(gb.shape[0]):
+            gb[c] = 0.0
+        for r in range(nb):
+            for c in range(gb.shape[0]):
+                gb[c] += delta[r, c]
+        if l == 0:
+            first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW)
+            break
+        a = layer_buffer(acts, units, l, nb)
+        np.dot(a.T, delta, gW)
+        prev = layer_buffer(deltas, units, l, nb)
+        np.dot(delta, W.T, prev)
+        dropped = drop_rates[l - 1] > 0.0
+        m = layer_buffer(masks, units, l, nb)
+        for r in range(nb):
+            for c in range(prev.shape[1]):
+                h = a[r, c]
+                if dropped:  # a = f(z)·m: ∂a/∂z = m·f'(z), with f(z) = a / m
+                    if m[r, c] == 0.0:
+                        prev[r, c] = 0.0
+                        continue
+                    prev[r, c] *= m[r, c]
+                    h /= m[r, c]
+                prev[r, c] *= activation_derivative(h, activation)
+        delta = prev
+    return total
+
+
+# ---------------------------------------------------------------------------
+# prox operators and optimizer steps
+# ---------------------------------------------------------------------------
+
+
+@jit
+def soft_threshold(x, tau):
+    """S_τ(x) = sign(x)·max(|x| − τ, 0), the prox of τ·|x|."""
+    if x > tau:
+        return x - tau
+    if x < -tau:
+        return x + tau
+    return 0.0 * x
+
+
+@jit
+def block_soft_threshold(w, tau):
+    """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0) in place, the prox of τ·‖w‖₂."""
+    norm = np.sqrt(np.sum(w * w))
+    scale = 1.0 - tau / norm if norm > tau else 0.0
+    for c in range(w.shape[0]):
+        w[c] *= scale
+
+
+@jit
+def penalty_rates(penalty, alpha, l1_ratio):
+    """(λ₂, λ₁, λ_wd): the L2 gradient 2λ₂W, the L1 prox weight, the decoupled decay."""
+    if penalty == L2:
+        return alpha, 0.0, 0.0
+    if penalty == L1:
+        return 0.0, alpha, 0.0
+    if penalty == WD:
+        return 0.0, 0.0, alpha
+    if penalty == ELASTICNET:
+        return alpha * (1.0 - l1_ratio), alpha * l1_ratio, 0.0
+    return 0.0, 0.0, 0.0
+
+
+@jit
+def sgd_step(params, grad, n_weights, velocity, lr, momentum, nesterov, lam2, lam1, lam_wd):
+    """v ← μv − η(g + 2λ₂w); w ← S_{ηλ₁}(w + [μv − η(g + 2λ₂w) if Nesterov else v] − ηλ_wd·w)."""
+    for i in range(params.shape[0]):
+        w = params[i]
+        g = grad[i]
+        if i < n_weights:
+            g += 2.0 * lam2 * w
+        v = momentum * velocity[i] - lr * g
+        velocity[i] = v
+        step = momentum * v - lr * g if nesterov else v
+        new = w + step
+        if i < n_weights:
+            new -= lr * lam_wd * w
+            if lam1 > 0.0:
+                new = soft_threshold(new, lr * lam1)
+        params[i] = new
+
+
+@jit
+def adam_step(params, grad, n_weights, m, v, t, lr, beta_1, beta_2, epsilon, lam2, lam1, lam_wd):
+    """Adam at step t with g + 2λ₂w; w ← S_τ(w − η·m̂/(√v̂ + ε) − ηλ_wd·w), τ = ηλ₁/(√v̂ + ε)."""
+    c1 = 1.0 / (1.0 - beta_1**t)
+    c2 = 1.0 / (1.0 - beta_2**t)
+    for i in range(params.shape[0]):
+        w = params[i]
+        g = grad[i]
+        if i < n_weights:
+            g += 2.0 * lam2 * w
+        mi = beta_1 * m[i] + (1.0 - beta_1) * g
+        vi = beta_2 * v[i] + (1.0 - beta_2) * g * g
+        m[i] = mi
+        v[i] = vi
+        denom = np.sqrt(vi * c2) + epsilon
+        new = w - lr * (mi * c1) / denom
+        if i < n_weights:
+            new -= lr * lam_wd * w
+            if lam1 > 0.0:
+                new = soft_threshold(new, lr * lam1 / denom)
+        params[i] = new
+
+
+@jit
+def group_prox(W0, v0, t, solver, lr, alpha, beta_2, epsilon):
+    """W₀[j] ← BST_τ(W₀[j]) per input feature j, τ = η·λ·√h₁ (÷ mean_j(√v̂ + ε) under Adam)."""
+    h = W0.shape[1]
+    tau = lr * alpha * np.sqrt(h)
+    c2 = 1.0 / (1.0 - beta_2**t) if solver == ADAM else 1.0
+    for j in range(W0.shape[0]):
+        scale = 1.0
+        if solver == ADAM:  # scalar preconditioner per group: the mean of √v̂ + ε
+            s = 0.0
+            for c in range(h):
+                s += np.sqrt(v0[j, c] * c2) + epsilon
+            scale = h / s
+        block_soft_threshold(W0[j], tau * scale)
+
+
+@jit
+def optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, beta_2,
+                   epsilon, first_moment, second_moment, t, penalty, alpha, l1_ratio):
+    """One SGD / Adam step on θ with the penalty's gradient, decay and prox."""
+    nw = n_weights_of(units)
+    lam2, lam1, lam_wd = penalty_rates(penalty, alpha, l1_ratio)
+    if solver == ADAM:
+        adam_step(params, grad, nw, first_moment, second_moment, t, lr, beta_1, beta_2,
+                  epsilon, lam2, lam1, lam_wd)
+    else:
+        sgd_step(params, grad, nw, first_moment, lr, momentum, nesterov, lam2, lam1, lam_wd)
+    if penalty == GROUP:
+        W0, _ = layer(params, units, 0)
+        v0 = W0
+        if solver == ADAM:
+            v0, _ = layer(second_moment, units, 0)
+        group_prox(W0, v0, t, solver, lr, alpha, beta_2, epsilon)
+
+
+# ---------------------------------------------------------------------------
+# the fused training epoch, full-batch objective, chunked prediction
+# ---------------------------------------------------------------------------
+
+
+@jit
+def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activation,
+                loss, penalty, alpha, l1_ratio, drop_rates, solver, lr, momentum,
+                nesterov, beta_1, beta_2, epsilon, first_moment, second_moment, t,
+                batch_size, shuffle, seed, epoch):
+    """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
+
+    Returns (Σ s_i·ℓ_i, Σ s_i, t, finite): t counts the optimizer steps, and the epoch
+    stops early with ``finite=False`` as soon as a batch loss is not finite.
+    """
+    n = Y.shape[0]
+    n_features = units[0]
+    state = seed_state(seed, epoch)
+    idx = np.arange(n)
+    if shuffle:
+        permute(idx, state)
+    hidden = 0
+    for l in range(1, units.shape[0] - 1):
+        hidden += batch_size * units[l]
+    acts = np.empty(hidden, dtype=params.dtype)
+    deltas = np.empty(hidden, dtype=params.dtype)
+    masks = np.empty(hidden, dtype=params.dtype)
+    xbuf = np.empty((batch_size, 0 if is_sparse else n_features), dtype=params.dtype)
+    ybuf = np.empty((batch_size, Y.shape[1]), dtype=params.dtype)
+    swbuf = np.empty(batch_size, dtype=params.dtype)
+    outs = np.empty(batch_size * Y.shape[1], dtype=params.dtype)
+    grad = np.empty_like(params)
+    total = 0.0
+    weight = 0.0
+    for start in range(0, n, batch_size):
+        nb = min(batch_size, n - start)
+        rows = idx[start : start + nb]
+        xb = xbuf[:nb]
+        yb = ybuf[:nb]
+        swb = swbuf[:nb]
+        for r in range(nb):
+            i = rows[r]
+            if not is_sparse:
+                xb[r, :] = X[i]
+            yb[r, :] = Y[i]
+            swb[r] = sw[i]
+        for l in range(1, units.shape[0] - 1):
+            if drop_rates[l - 1] > 0.0:
+                dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)
+        batch_loss = loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb,
+                               params, units, activation, loss, masks, drop_rates,
+                               acts, deltas, outs, grad)
+        if not np.isfinite(batch_loss):
+            return total + batch_loss, weight, t, False
+        total += batch_loss
+        weight += swb.sum()
+        t += 1
+        optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, beta_2,
+                       epsilon, first_moment, second_moment, t, penalty, alpha, l1_ratio)
+    return total, weight, t, np.all(np.isfinite(params))
+
+
+@jit
+def objective_grad(X, data, indices, indptr, is_sparse, Y, sw, params, units, activation,
+                   loss, alpha, grad):
+    """J = Σ s_i·ℓ_i / Σ s_i + λ·Σ W² and grad ← ∇J, over the whole data (L-BFGS)."""
+    n = Y.shape[0]
+    hidden = 0
+    for l in range(1, units.shape[0] - 1):
+        hidden += n * units[l]
+    acts = np.empty(hidden, dtype=params.dtype)
+    deltas = np.empty(hidden, dtype=params.dtype)
+    no_drop = np.zeros(max(units.shape[0] - 2, 1))
+    total = loss_grad(X, data, indices, indptr, np.arange(n), is_sparse, Y, sw, params,
+                      units, activation, loss, acts, no_drop, acts, deltas,
+                      np.empty(Y.size, dtype=params.dtype), grad)
+    nw = n_weights_of(units)
+    sq = 0.0
+    for i in range(nw):
+        sq += params[i] * params[i]
+        grad[i] += 2.0 * alpha * params[i]
+    return total / sw.sum() + alpha * sq
+
+
+@jit
+def predict_raw(X, data, indices, indptr, is_sparse, params, units, activation, out):
+    """out ← the network's raw outputs z_L (before the output activation), in row chunks."""
+    n = out.shape[0]
+    L = units.shape[0] - 1
+    chunk = min(PREDICT_CHUNK, max(n, 1))
+    hidden = 0
+    for l in range(1, L):
+        hidden += chunk * units[l]
+    acts = np.empty(hidden, dtype=params.dtype)
+    for start in range(0, n, chunk):
+        nb = min(chunk, n - start)
+        rows = np.arange(start, start + nb)
+        xb = X[start : start + nb] if not is_sparse else X
+        for l in range(L):
+            W, b = layer(params, units, l)
+            z = out[start : start + nb] if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
+            if l == 0:
+                first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z)
+            else:
+                np.dot(layer_buffer(acts, units, l, nb), W, z)
+                for r in range(nb):
+                    for c in range(z.shape[1]):
+                        z[r, c] += b[c]
+            if l < L - 1:
+                activate(z, activation)

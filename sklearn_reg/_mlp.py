@@ -1,0 +1,536 @@
+"""RegularizedMLPClassifier and RegularizedMLPRegressor: targets, outputs, scores."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import column_or_1d, compute_sample_weight
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
+from sklearn.utils.validation import validate_data
+
+from . import _kernels as K
+from ._base import BaseRegularizedMLP
+
+_PARAMETERS = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons of the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)), tanh(x) or
+        max(0, x).
+
+    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+        Optimizer. 'adam' and 'sgd' train in mini-batches in a compiled epoch kernel;
+        'lbfgs' (full batch, :func:`scipy.optimize.minimize`) needs a smooth objective:
+        ``penalty`` 'l2' or None and no dropout.
+
+    penalty : {'l2', 'l1', 'wd', 'elasticnet', 'group'} or None, default='l2'
+        Regularizer of the weights (never the biases). With λ = ``alpha``:
+
+        - 'l2': λ·Σ W² added to the objective (its gradient 2λW goes through the
+          optimizer).
+        - 'l1': λ·Σ \\|W\\| applied as a proximal step after each update,
+          W ← sign(W)·max(\\|W\\| − τ, 0) with τ = η·λ for SGD and
+          τ = η·λ / (√v̂ + ε) per coordinate for Adam. It sets weights exactly to zero.
+        - 'wd': decoupled weight decay, W ← W − η·λ·W − (optimizer step), as AdamW.
+          Equal to 'l2' with half the ``alpha`` under plain SGD, different under Adam.
+        - 'elasticnet': λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·Σ W²), the L2 part as a
+          gradient and the L1 part as a prox.
+        - 'group': λ·Σ_j √h₁·‖W₁[j, :]‖₂ over the input features j, applied by block
+          soft-thresholding the rows of ``coefs_[0]``: removes whole features.
+        - None: no penalty.
+
+    alpha : float, default=1e-4
+        Penalty strength λ ≥ 0, per objective: J(W) = Σ s_i·loss_i / Σ s_i + λ·Ω(W),
+        independent of the batch size. scikit-learn's MLP adds α/(2·B)·‖W‖² per batch
+        of size B, so ``alpha_sklearn ≈ 2·B·alpha``: the default 1e-4 (PyTorch's
+        ``weight_decay=2e-4``) is a stronger L2 than scikit-learn's default at B = 200.
+
+    l1_ratio : float, default=0.5
+        Share of L1 in 'elasticnet', in [0, 1].
+
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Inverted dropout on the hidden activations, one rate in [0, 1) or one per
+        hidden layer: in training each activation is zeroed with probability p and the
+        survivors are multiplied by 1 / (1 − p); nothing is dropped or rescaled at
+        prediction.
+
+    batch_size : int or 'auto', default='auto'
+        Size of the mini-batches, ``min(200, n_samples)`` for 'auto'. Unused by
+        'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Schedule of the step size of 'sgd': constant, ``learning_rate_init / (t + 1)
+        ** power_t`` with t the samples seen, or divided by 5 each time the loss (or
+        validation score) stalls for ``n_iter_no_change`` epochs.
+
+    learning_rate_init : float, default=1e-3
+        Initial step size η of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs ('sgd', 'adam') or iterations ('lbfgs').
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split, the shuffling and the
+        dropout masks. An int gives bit-identical models in any process or thread.
+
+    tol : float, default=1e-4
+        Training stops when the loss (or validation score) does not improve by ``tol``
+        for ``n_iter_no_change`` consecutive epochs; gradient tolerance of 'lbfgs'.
+
+    verbose : bool, default=False
+        Print the loss of each epoch, in scikit-learn's format.
+
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution instead of a new initialisation.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified for single-output
+        classification), stop when its score stalls and restore the best weights.
+
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping, in (0, 1).
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first moment, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second moment, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's ε in η·m̂ / (√v̂ + ε).
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping ('sgd', 'adam').
+"""
+
+_ATTRIBUTES = """
+    loss_ : float
+        Objective at the last epoch: the weighted mean loss over the epoch plus λ·Ω(W).
+
+    best_loss_ : float or None
+        Minimum of ``loss_curve_``; None with early stopping.
+
+    loss_curve_ : list of float
+        ``loss_`` at each epoch ('sgd', 'adam').
+
+    validation_scores_ : list of float or None
+        Score on the held-out set at each epoch with early stopping, else None.
+
+    validation_loss_curve_ : list of float
+        Weighted mean loss on the held-out set at each epoch (early stopping only).
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, whose weights are restored.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer i, shape (units_i, units_i+1).
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer i + 1.
+
+    coef_ : ndarray of shape (n_hidden_1, n_features)
+        ``coefs_[0].T``, read by :class:`~sklearn.feature_selection.SelectFromModel`:
+        with ``penalty='l1'`` its default threshold 1e-5 keeps exactly the features
+        whose row of ``coefs_[0]`` is not all zero.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    n_iter_ : int
+        Number of epochs ('sgd', 'adam') or iterations ('lbfgs') run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""
+
+
+def _solver_is_stochastic(estimator):
+    if estimator.solver == "lbfgs":
+        raise AttributeError("partial_fit is only available for stochastic optimizers. lbfgs is not stochastic.")
+    return True
+
+
+class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
+    __doc__ = f"""Multilayer perceptron classifier with L1 / L2 / weight-decay / elastic-net /
+    group penalties and dropout, trained by compiled kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: same
+    parameters, attributes and behaviour, plus the regularization parameters
+    ``penalty``, ``l1_ratio``, ``dropout`` and ``class_weight``. It minimises the
+    log-loss (logistic output for binary and multilabel targets, softmax for
+    multiclass).
+
+    Parameters
+    ----------{_PARAMETERS}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: ``{{label: weight}}``
+        or 'balanced', ``n_samples / (n_classes * np.bincount(y))``. 'balanced' is
+        not available in ``partial_fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+{_ATTRIBUTES}
+    See Also
+    --------
+    RegularizedMLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, with a batch-scaled L2.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.feature_selection import SelectFromModel
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_reg import RegularizedMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     RegularizedMLPClassifier(penalty="l1", alpha=0.01, max_iter=50, random_state=0),
+    ... ).fit(X, y)
+    >>> round(clf.score(X, y), 2) >= 0.95
+    True
+    >>> selector = SelectFromModel(clf[-1], prefit=True)
+    >>> selector.transform(StandardScaler().fit_transform(X)).shape[1] < X.shape[1]
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, n_iter_no_change=10, class_weight=None):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, dropout=dropout,
+            batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            loss="log_loss", shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+        )
+        self.class_weight = class_weight
+
+    def _validate_input(self, X, y, incremental, reset, classes=None):
+        if incremental and _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y if type_of_target(y).startswith("multilabel") else classes)
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in "
+                        f"the previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, Y
+
+    def _sample_weight(self, X, y, sample_weight, incremental):
+        sw = super()._sample_weight(X, y, sample_weight, incremental)
+        if self.class_weight is None:
+            return sw
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: the class "
+                "frequencies of the whole data are unknown. Pass a dict computed with "
+                "sklearn.utils.class_weight.compute_class_weight instead."
+            )
+        return sw * compute_sample_weight(self.class_weight, np.asarray(y)).astype(X.dtype)
+
+    def _loss_code(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return K.MULTINOMIAL_LOG_LOSS
+        return K.BINARY_LOG_LOSS
+
+    def _score_predictions(self, P, Y, sample_weight):
+        lb = self._label_binarizer
+        return accuracy_score(lb.inverse_transform(Y), lb.inverse_transform(P), sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and targets y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 input trains in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a label-indicator matrix for multilabel targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights s_i of the samples in the objective Σ s_i·loss_i / Σ s_i.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(_solver_is_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over X and y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+        classes : array of shape (n_classes,), default=None
+            All the classes, required at the first call (``np.unique(y_all)``).
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predict the classes of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted classes (a label-indicator matrix for multilabel targets).
+        """
+        P = self._forward(X)
+        if self.n_outputs_ == 1:
+            P = P.ravel()
+        return self._label_binarizer.inverse_transform(P)
+
+    def predict_proba(self, X):
+        """Probability of each class for X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, in the order of ``classes_``.
+        """
+        P = self._forward(X)
+        if self.n_outputs_ == 1:
+            return np.hstack([1.0 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class.
+        """
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
+    __doc__ = f"""Multilayer perceptron regressor with L1 / L2 / weight-decay / elastic-net /
+    group penalties and dropout, trained by compiled kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: same
+    parameters, attributes and behaviour, plus the regularization parameters
+    ``penalty``, ``l1_ratio`` and ``dropout``.
+
+    Parameters
+    ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        Per-sample loss: ½·Σ_k (y_k − p_k)² with identity output, or the half Poisson
+        deviance Σ_k y_k·log(y_k / p_k) − y_k + p_k with output p = exp(z).
+{_PARAMETERS}
+    Attributes
+    ----------{_ATTRIBUTES}
+    See Also
+    --------
+    RegularizedMLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, with a batch-scaled L2.
+
+    Notes
+    -----
+    For several outputs the squared error is summed over the outputs (scikit-learn's
+    ``loss_`` averages it, while its gradient sums), so ``loss_`` and gradient agree.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_reg import RegularizedMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(
+    ...     StandardScaler(),
+    ...     RegularizedMLPRegressor(penalty="wd", alpha=1e-3, learning_rate_init=0.01,
+    ...                             max_iter=300, random_state=0),
+    ... ).fit(X, y / y.std())
+    >>> round(reg.score(X, y / y.std()), 1) >= 0.5
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, n_iter_no_change=10):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, dropout=dropout,
+            batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            loss=loss, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+        )
+
+    def _validate_input(self, X, y, incremental, reset, classes=None):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("Some value(s) of y are negative, which is not allowed for loss='poisson'.")
+        return X, np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
+
+    def _loss_code(self):
+        return K.POISSON if self.loss == "poisson" else K.SQUARED_ERROR
+
+    def _score_predictions(self, P, Y, sample_weight):
+        return r2_score(Y, P, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and targets y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 input trains in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (non-negative for ``loss='poisson'``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights s_i of the samples in the objective Σ s_i·loss_i / Σ s_i.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(_solver_is_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over X and y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict the targets of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        P = self._forward(X)
+        return P.ravel() if self.n_outputs_ == 1 else P
