@@ -1,0 +1,36 @@
+"""scikit-learn's own estimator checks, on both estimators in several configurations."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_reg import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+# Small, fast configurations; every penalty and solver appears at least once.
+BASE = {"hidden_layer_sizes": (16,), "max_iter": 200, "learning_rate_init": 0.01, "random_state": 0}
+CONFIGS = [
+    {},
+    {"penalty": "l1", "alpha": 1e-3},
+    {"penalty": "wd", "alpha": 1e-3},
+    {"penalty": "elasticnet", "alpha": 1e-3, "l1_ratio": 0.3},
+    {"penalty": "group", "alpha": 1e-3},
+    {"solver": "sgd", "learning_rate_init": 0.05},
+    {"solver": "lbfgs", "penalty": None},
+]
+
+
+def _estimators():
+    for params in CONFIGS:
+        for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor):
+            yield Estimator(**{**BASE, **params})
+
+
+EXPECTED_FAILED_CHECKS = {}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(list(_estimators()), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
