@@ -51,3 +51,173 @@ def dropout_mask(mask, p, state):
     for r in range(mask.shape[0]):
         for c in range(mask.shape[1]):
             mask[r, c] = 0.0 if uniform(state) < p else scale
+
+
+# ---------------------------------------------------------------------------
+# DropBlock (Ghiasi, Lin & Le, NeurIPS 2018) and spatial dropout (Tompson et al., 2015)
+#
+# ``shape`` / ``block`` are int64 arrays of d = 1, 2 or 3 axes. Internally they are
+# padded on the left to 3 axes with n = b = 1 (a 1-axis of one position changes no
+# index, no count and no γ), so one triple loop serves every d. A block edge is clipped
+# to [1, n_k] per axis: a block larger than the map covers the whole axis instead of
+# raising an IndexError (the estimator validates ``block_size`` as well).
+# ---------------------------------------------------------------------------
+
+
+@jit
+def _padded_axis(arr, k, clip_to):
+    """Axis k of the 3-axis left padding of ``arr`` (1 on padded axes), clipped to [1, clip_to]."""
+    d = arr.shape[0]
+    if d > 3:
+        raise ValueError("feature_shape must have 1, 2 or 3 axes")
+    j = k - (3 - d)
+    v = 1 if j < 0 else arr[j]
+    return max(1, min(v, clip_to))
+
+
+@jit
+def _shape3(shape, block):
+    """(n₀, n₁, n₂, b₀, b₁, b₂): map and block edges padded to 3 axes, b_k ∈ [1, n_k]."""
+    big = 1 << 62
+    n0 = _padded_axis(shape, 0, big)
+    n1 = _padded_axis(shape, 1, big)
+    n2 = _padded_axis(shape, 2, big)
+    b0 = _padded_axis(block, 0, n0)
+    b1 = _padded_axis(block, 1, n1)
+    b2 = _padded_axis(block, 2, n2)
+    return n0, n1, n2, b0, b1, b2
+
+
+@jit
+def dropblock_gamma(rate, shape, block):
+    """γ = rate / Π_k b_k · Π_k n_k / (n_k − b_k + 1), clamped to [0, 1] (the paper's γ).
+
+    This is the contract formula of DESIGN §3. It counts every seed as b^d dropped
+    positions, ignoring that blocks overlap and that edge positions are covered by
+    fewer seeds, so the realised drop fraction is *below* ``rate`` (0.095 for 0.1 and
+    0.256 for 0.3 with b = 3 on an 8×8 map); :func:`dropblock_gamma_exact` hits it.
+    """
+    n0, n1, n2, b0, b1, b2 = _shape3(shape, block)
+    g = rate / (b0 * b1 * b2)
+    g *= n0 / (n0 - b0 + 1.0) * n1 / (n1 - b1 + 1.0) * n2 / (n2 - b2 + 1.0)
+    return min(max(g, 0.0), 1.0)
+
+
+@jit
+def _seeds_covering(i, n, b):
+    """c_k(i) = #{valid seeds s ∈ [0, n − b] : s ≤ i ≤ s + b − 1} along one axis."""
+    return min(i, n - b) - max(0, i - b + 1) + 1
+
+
+@jit
+def dropblock_gamma_exact(rate, shape, block):
+    """γ solving mean_pos [1 − (1 − γ)^c(pos)] = rate, c(pos) = Π_k c_k(i_k) seeds covering pos.
+
+    P(pos kept) = (1 − γ)^c(pos) exactly (seeds are independent), so with this γ the
+    expected drop fraction equals ``rate`` exactly, overlaps and edges included. The
+    left side f(γ) is increasing and concave on [0, 1] with f(0) = 0 and f(1) = 1, so
+    Newton's method started at γ = 0 climbs monotonically to the root; a bisection
+    bracket guards it anyway. Costs a few passes over the n positions, no allocation.
+    b = 1 everywhere returns ``rate`` itself (bitwise), as i.i.d. dropout.
+    """
+    n0, n1, n2, b0, b1, b2 = _shape3(shape, block)
+    if rate <= 0.0:
+        return 0.0
+    if rate >= 1.0:
+        return 1.0
+    if b0 * b1 * b2 == 1:
+        return rate
+    n_pos = n0 * n1 * n2
+    lo = 0.0
+    hi = 1.0
+    g = 0.0
+    for _ in range(100):
+        # f(γ) − rate and f'(γ) with 1 − (1 − γ)^c = −expm1(c·log1p(−γ)) for accuracy
+        lg = np.log1p(-g) if g < 1.0 else -np.inf
+        f = 0.0
+        df = 0.0
+        for i0 in range(n0):
+            c0 = _seeds_covering(i0, n0, b0)
+            for i1 in range(n1):
+                c1 = _seeds_covering(i1, n1, b1)
+                for i2 in range(n2):
+                    c = c0 * c1 * _seeds_covering(i2, n2, b2)
+                    kept = np.exp(c * lg)  # (1 − γ)^c
+                    f -= np.expm1(c * lg)
+                    df += c * kept / (1.0 - g) if g < 1.0 else 0.0
+        f = f / n_pos - rate
+        df /= n_pos
+        if f > 0.0:
+            hi = g
+        else:
+            lo = g
+        if abs(f) < 1e-13:
+            break
+        step = g - f / df if df > 0.0 else -1.0
+        g = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo < 1e-15:
+            break
+    return min(max(g, 0.0), 1.0)
+
+
+@jit
+def dropblock_mask(mask, shape, block, rate, state, exact=False):
+    """m = 0 on b₁×…×b_d blocks seeded with probability γ, else count(m) / count_ones(m) per row.
+
+    ``mask`` is (n_rows, Π shape), each row the C-order flattening of ``shape``. Per
+    row: every valid seed position s (s_k ≤ n_k − b_k on each axis, so the blocks fit)
+    is drawn with probability γ, in C order of s, one ``uniform`` per valid position;
+    a seed zeroes the block [s₀, s₀ + b₀) × … anchored at its *corner* (not centred),
+    hence blocks always lie fully inside the map. Kept entries of the row are then set
+    to n / (number kept); a row with everything dropped stays all zeros (no NaN).
+    γ is :func:`dropblock_gamma` (``exact=False``, DESIGN §3's formula, undershoots the
+    rate) or :func:`dropblock_gamma_exact` (``exact=True``, hits the rate in
+    expectation). Block edges are clipped to the map. With b = 1 this draws exactly
+    the zeros of :func:`dropout_mask` from the same state (γ = rate, same uniforms),
+    only the scale differs (per-row count/count_ones instead of 1 / (1 − p)).
+    Σ_j m_j = n on every row that keeps something: the row's total mass is preserved.
+    """
+    n0, n1, n2, b0, b1, b2 = _shape3(shape, block)
+    n = n0 * n1 * n2
+    if mask.shape[1] != n:
+        raise ValueError("mask has not prod(feature_shape) columns")
+    g = dropblock_gamma_exact(rate, shape, block) if exact else dropblock_gamma(rate, shape, block)
+    s0 = n1 * n2  # C-order strides of the padded map
+    s1 = n2
+    for r in range(mask.shape[0]):
+        row = mask[r]
+        row[:] = 1.0
+        # seeds over the valid region, each zeroing the block anchored at it
+        for i0 in range(n0 - b0 + 1):
+            for i1 in range(n1 - b1 + 1):
+                for i2 in range(n2 - b2 + 1):
+                    if uniform(state) < g:
+                        for j0 in range(i0, i0 + b0):
+                            for j1 in range(i1, i1 + b1):
+                                start = j0 * s0 + j1 * s1 + i2
+                                row[start : start + b2] = 0.0
+        kept = 0
+        for c in range(n):
+            if row[c] != 0.0:
+                kept += 1
+        if kept > 0:
+            row *= n / kept
+
+
+@jit
+def spatial_dropout_mask(mask, n_channels, p, state):
+    """m[:, c, …] = 0 with probability p per (row, channel) c, else 1 / (1 − p).
+
+    ``mask`` is (n_rows, C·rest) with the features channel-major, i.e. the C-order
+    flattening of (C, …): channel c owns columns [c·rest, (c + 1)·rest). One
+    ``uniform`` per (row, channel), in row-major order.
+    """
+    n_cols = mask.shape[1]
+    if n_channels < 1 or n_cols % n_channels != 0:
+        raise ValueError("the number of features is not a multiple of n_channels")
+    rest = n_cols // n_channels
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    for r in range(mask.shape[0]):
+        for c in range(n_channels):
+            v = 0.0 if uniform(state) < p else scale
+            mask[r, c * rest : (c + 1) * rest] = v
