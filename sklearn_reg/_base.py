@@ -48,6 +48,11 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "dropblock": [Interval(Real, 0, 1, closed="left")],
+        "block_size": [Interval(Integral, 1, None, closed="left"), tuple],
+        "dropblock_schedule": [StrOptions({"linear", "constant"})],
+        "spatial_dropout": [Interval(Real, 0, 1, closed="left")],
+        "feature_shape": [tuple, None],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -70,7 +75,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
 
     @abstractmethod
     def __init__(self, hidden_layer_sizes, activation, solver, penalty, alpha, l1_ratio,
-                 dropout, batch_size, learning_rate, learning_rate_init, power_t, max_iter,
+                 dropout, dropblock, block_size, dropblock_schedule, spatial_dropout,
+                 feature_shape, batch_size, learning_rate, learning_rate_init, power_t, max_iter,
                  loss, shuffle, random_state, tol, verbose, warm_start, momentum,
                  nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2,
                  epsilon, n_iter_no_change):
@@ -81,6 +87,11 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.dropout = dropout
+        self.dropblock = dropblock
+        self.block_size = block_size
+        self.dropblock_schedule = dropblock_schedule
+        self.spatial_dropout = spatial_dropout
+        self.feature_shape = feature_shape
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -152,9 +163,51 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             )
         return np.concatenate([rates, [0.0]])  # never empty, for the kernels' typing
 
+    def _input_masks(self, X):
+        """(feature_shape, block) as int64 arrays for the input masks, validated against X."""
+        n_features = X.shape[1]
+        shape = (n_features,) if self.feature_shape is None else tuple(self.feature_shape)
+        if not all(isinstance(n, Integral) and n > 0 for n in shape) or not 1 <= len(shape) <= 3:
+            raise ValueError(f"feature_shape must be 1 to 3 positive integers, got {self.feature_shape!r}.")
+        if np.prod(shape) != n_features:
+            raise ValueError(
+                f"feature_shape={shape} holds {int(np.prod(shape))} features but X has "
+                f"{n_features} features."
+            )
+        block = self.block_size
+        block = tuple(block) if isinstance(block, tuple) else (block,) * len(shape)
+        if self.dropblock > 0:
+            if len(block) != len(shape) or not all(isinstance(b, Integral) and b >= 1 for b in block):
+                raise ValueError(
+                    f"block_size must be a positive integer or one per axis of feature_shape "
+                    f"{shape}, got {self.block_size!r}."
+                )
+            if any(b > n for b, n in zip(block, shape)):
+                raise ValueError(f"block_size={self.block_size!r} is larger than an axis of feature_shape {shape}.")
+        if self.spatial_dropout > 0 and len(shape) < 2:
+            raise ValueError(
+                "spatial_dropout drops whole channels and needs a channel axis: set "
+                f"feature_shape=(n_channels, ...), got feature_shape={self.feature_shape!r}."
+            )
+        if (self.dropblock > 0 or self.spatial_dropout > 0) and sp.issparse(X):
+            raise ValueError("dropblock and spatial_dropout need dense X; got a sparse matrix.")
+        return np.array(shape, dtype=np.int64), np.array(block[: len(shape)], dtype=np.int64)
+
+    def _dropblock_rate(self):
+        """The DropBlock rate of the next epoch: ramped linearly from 0 over max_iter epochs."""
+        if self.dropblock_schedule == "constant":
+            return float(self.dropblock)
+        return float(self.dropblock) * min(1.0, (self.n_iter_ + 1) / self.max_iter)
+
     def _check_solver_compatibility(self, drop_rates):
         if self.solver != "lbfgs":
             return
+        for name in ("dropblock", "spatial_dropout"):
+            if getattr(self, name) > 0:
+                raise ValueError(
+                    f"solver='lbfgs' minimises a deterministic objective: {name}="
+                    f"{getattr(self, name)!r} is not supported with it. Use solver='adam' or 'sgd'."
+                )
         if self.penalty not in _penalties.SMOOTH_PENALTIES:
             raise ValueError(
                 f"solver='lbfgs' needs a smooth objective: penalty={self.penalty!r} is "
@@ -256,7 +309,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sw)
             else:
-                self._fit_stochastic(X, Y, sw, drop_rates, rs, incremental)
+                self._fit_stochastic(X, Y, sw, drop_rates, self._input_masks(X), rs, incremental)
         except BaseException:
             self._restore(saved)
             raise
@@ -305,7 +358,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         self.n_iter_ = min(res.nit, self.max_iter)
         self.loss_ = float(res.fun)
 
-    def _fit_stochastic(self, X, Y, sw, drop_rates, rs, incremental):
+    def _fit_stochastic(self, X, Y, sw, drop_rates, input_masks, rs, incremental):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         params = self._flat_params()
@@ -349,14 +402,16 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         config = (
             units, _ACTIVATION_CODES[self.activation], self._loss_code(),
             _penalties.PENALTY_CODES[self.penalty], float(self.alpha), float(self.l1_ratio),
-            drop_rates, 1 if self.solver == "adam" else 0,
+            drop_rates, *input_masks,
         )
+        solver = K.ADAM if self.solver == "adam" else K.SGD
         best = None  # the parameters of the best validation score
         try:
             for _ in range(self.max_iter):
                 lr = self._learning_rate if self.solver == "sgd" else float(self.learning_rate_init)
                 loss_sum, weight_sum, self._n_steps, finite = K.train_epoch(
-                    *train_input, Y, sw, params, *config, lr, float(self.momentum),
+                    *train_input, Y, sw, params, *config, self._dropblock_rate(),
+                    float(self.spatial_dropout), solver, lr, float(self.momentum),
                     bool(self.nesterovs_momentum), float(self.beta_1), float(self.beta_2),
                     float(self.epsilon), self._first_moment, self._second_moment,
                     self._n_steps, batch_size, bool(self.shuffle), seed, self.n_iter_,

@@ -17,7 +17,7 @@ Input kinds. Dense input is a C-contiguous 2-D ``X``; CSR input is passed as
 import numpy as np
 from numba import njit
 
-from ._masks import dropout_mask, permute, seed_state
+from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._penalties import ELASTICNET, GROUP, L1, L2, WD
 
 jit = njit(cache=True, nogil=True)
@@ -388,10 +388,14 @@ def optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, 
 
 @jit
 def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activation,
-                loss, penalty, alpha, l1_ratio, drop_rates, solver, lr, momentum,
-                nesterov, beta_1, beta_2, epsilon, first_moment, second_moment, t,
-                batch_size, shuffle, seed, epoch):
+                loss, penalty, alpha, l1_ratio, drop_rates, feature_shape, block,
+                dropblock_rate, spatial_rate, solver, lr, momentum, nesterov, beta_1,
+                beta_2, epsilon, first_moment, second_moment, t, batch_size, shuffle,
+                seed, epoch):
     """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
+
+    The dense input batch is multiplied by a DropBlock mask (on the features viewed
+    with ``feature_shape``) and / or a spatial-dropout mask (channels = axis 0).
 
     Returns (Σ s_i·ℓ_i, Σ s_i, t, finite): t counts the optimizer steps, and the epoch
     stops early with ``finite=False`` as soon as a batch loss is not finite.
@@ -409,6 +413,8 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
     deltas = np.empty(hidden, dtype=params.dtype)
     masks = np.empty(hidden, dtype=params.dtype)
     xbuf = np.empty((batch_size, 0 if is_sparse else n_features), dtype=params.dtype)
+    input_masked = dropblock_rate > 0.0 or spatial_rate > 0.0
+    xmask = np.empty((batch_size, n_features if input_masked else 0), dtype=params.dtype)
     ybuf = np.empty((batch_size, Y.shape[1]), dtype=params.dtype)
     swbuf = np.empty(batch_size, dtype=params.dtype)
     outs = np.empty(batch_size * Y.shape[1], dtype=params.dtype)
@@ -427,6 +433,12 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
                 xb[r, :] = X[i]
             yb[r, :] = Y[i]
             swb[r] = sw[i]
+        if dropblock_rate > 0.0:
+            dropblock_mask(xmask[:nb], feature_shape, block, dropblock_rate, state, True)
+            xb *= xmask[:nb]
+        if spatial_rate > 0.0:
+            spatial_dropout_mask(xmask[:nb], feature_shape[0], spatial_rate, state)
+            xb *= xmask[:nb]
         for l in range(1, units.shape[0] - 1):
             if drop_rates[l - 1] > 0.0:
                 dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)

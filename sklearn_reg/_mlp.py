@@ -57,6 +57,33 @@ _PARAMETERS = """
         survivors are multiplied by 1 / (1 − p); nothing is dropped or rescaled at
         prediction.
 
+    dropblock : float, default=0.0
+        DropBlock rate in [0, 1) on the input features viewed with ``feature_shape``:
+        block seeds are drawn in the region where a whole block fits, each zeroes a
+        ``block_size`` block, and the kept inputs of each sample are rescaled by
+        count(mask) / count_ones(mask). The seed rate γ is chosen so that the expected
+        share of dropped inputs equals ``dropblock`` (the paper's
+        γ = rate / b^d · Π_k n_k / (n_k − b + 1) undershoots it where blocks overlap).
+        ``block_size=1`` is dropout on the inputs.
+
+    block_size : int or tuple of int, default=3
+        Edge of the DropBlock blocks, one for every axis or one per axis of
+        ``feature_shape``; at most the size of each axis.
+
+    dropblock_schedule : {'linear', 'constant'}, default='linear'
+        'linear' ramps the DropBlock rate from 0 to ``dropblock`` over ``max_iter``
+        epochs (epoch k uses ``dropblock * min(1, k / max_iter)``), as the DropBlock
+        paper recommends; 'constant' uses ``dropblock`` from the first epoch.
+
+    spatial_dropout : float, default=0.0
+        Probability in [0, 1) of dropping a whole input channel (axis 0 of
+        ``feature_shape``) of a sample; the kept channels are scaled by 1 / (1 − p).
+
+    feature_shape : tuple of int or None, default=None
+        Layout of the input columns in C order for ``dropblock`` and
+        ``spatial_dropout``, e.g. ``(8, 8)`` for an image or ``(C, L)`` / ``(C, H, W)``
+        with channels first; None means ``(n_features,)``.
+
     batch_size : int or 'auto', default='auto'
         Size of the mini-batches, ``min(200, n_samples)`` for 'auto'. Unused by
         'lbfgs'.
@@ -229,7 +256,9 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0, batch_size="auto",
+                 penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0, dropblock=0.0,
+                 block_size=3, dropblock_schedule="linear", spatial_dropout=0.0,
+                 feature_shape=None, batch_size="auto",
                  learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True,
@@ -238,7 +267,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, dropout=dropout,
-            batch_size=batch_size, learning_rate=learning_rate,
+            dropblock=dropblock, block_size=block_size, dropblock_schedule=dropblock_schedule,
+            spatial_dropout=spatial_dropout, feature_shape=feature_shape, batch_size=batch_size, learning_rate=learning_rate,
             learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
             loss="log_loss", shuffle=shuffle, random_state=random_state, tol=tol,
             verbose=verbose, warm_start=warm_start, momentum=momentum,
@@ -446,15 +476,18 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
                  solver="adam", penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
+                 spatial_dropout=0.0, feature_shape=None, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, n_iter_no_change=10):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, dropout=dropout,
-            batch_size=batch_size, learning_rate=learning_rate,
+            dropblock=dropblock, block_size=block_size, dropblock_schedule=dropblock_schedule,
+            spatial_dropout=spatial_dropout, feature_shape=feature_shape, batch_size=batch_size, learning_rate=learning_rate,
             learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
             loss=loss, shuffle=shuffle, random_state=random_state, tol=tol,
             verbose=verbose, warm_start=warm_start, momentum=momentum,

@@ -15,6 +15,7 @@ CONFIGS = [
     {"penalty": "group", "alpha": 1e-3},
     {"solver": "sgd", "learning_rate_init": 0.05},
     {"solver": "lbfgs", "penalty": None},
+    {"dropout": 0.2, "dropblock": 0.2, "block_size": 1},
 ]
 
 
