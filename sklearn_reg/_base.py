@@ -189,8 +189,6 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 "spatial_dropout drops whole channels and needs a channel axis: set "
                 f"feature_shape=(n_channels, ...), got feature_shape={self.feature_shape!r}."
             )
-        if (self.dropblock > 0 or self.spatial_dropout > 0) and sp.issparse(X):
-            raise ValueError("dropblock and spatial_dropout need dense X; got a sparse matrix.")
         return np.array(shape, dtype=np.int64), np.array(block[: len(shape)], dtype=np.int64)
 
     def _dropblock_rate(self):

@@ -394,8 +394,9 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
                 seed, epoch):
     """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
 
-    The dense input batch is multiplied by a DropBlock mask (on the features viewed
-    with ``feature_shape``) and / or a spatial-dropout mask (channels = axis 0).
+    The input batch is multiplied by a DropBlock mask (on the features viewed with
+    ``feature_shape``) and / or a spatial-dropout mask (channels = axis 0); CSR rows
+    are then gathered densely, since the mask touches every feature.
 
     Returns (Σ s_i·ℓ_i, Σ s_i, t, finite): t counts the optimizer steps, and the epoch
     stops early with ``finite=False`` as soon as a batch loss is not finite.
@@ -412,8 +413,9 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
     acts = np.empty(hidden, dtype=params.dtype)
     deltas = np.empty(hidden, dtype=params.dtype)
     masks = np.empty(hidden, dtype=params.dtype)
-    xbuf = np.empty((batch_size, 0 if is_sparse else n_features), dtype=params.dtype)
     input_masked = dropblock_rate > 0.0 or spatial_rate > 0.0
+    sparse_batch = is_sparse and not input_masked
+    xbuf = np.empty((batch_size, 0 if sparse_batch else n_features), dtype=params.dtype)
     xmask = np.empty((batch_size, n_features if input_masked else 0), dtype=params.dtype)
     ybuf = np.empty((batch_size, Y.shape[1]), dtype=params.dtype)
     swbuf = np.empty(batch_size, dtype=params.dtype)
@@ -431,6 +433,10 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
             i = rows[r]
             if not is_sparse:
                 xb[r, :] = X[i]
+            elif not sparse_batch:
+                xb[r, :] = 0.0
+                for k in range(indptr[i], indptr[i + 1]):
+                    xb[r, indices[k]] = data[k]
             yb[r, :] = Y[i]
             swb[r] = sw[i]
         if dropblock_rate > 0.0:
@@ -442,7 +448,7 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
         for l in range(1, units.shape[0] - 1):
             if drop_rates[l - 1] > 0.0:
                 dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)
-        batch_loss = loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb,
+        batch_loss = loss_grad(xb, data, indices, indptr, rows, sparse_batch, yb, swb,
                                params, units, activation, loss, masks, drop_rates,
                                acts, deltas, outs, grad)
         if not np.isfinite(batch_loss):
