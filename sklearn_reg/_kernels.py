@@ -165,6 +165,15 @@ def layer_buffer(buf, units, l, nb):
 
 
 @jit
+def affine(a, W, b, z):
+    """z = a·W + b (a GEMM, then the bias broadcast over the rows)."""
+    np.dot(a, W, z)
+    for r in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            z[r, c] += b[c]
+
+
+@jit
 def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
     """z = x·W + b for the batch; CSR rows are read in place (rows indexes them)."""
     if is_sparse:
@@ -177,10 +186,7 @@ def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
                 for c in range(z.shape[1]):
                     z[r, c] += v * Wj[c]
     else:
-        np.dot(xb, W, z)
-        for r in range(z.shape[0]):
-            for c in range(z.shape[1]):
-                z[r, c] += b[c]
+        affine(xb, W, b, z)
 
 
 @jit
@@ -218,10 +224,7 @@ def loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb, params, units
         if l == 0:
             first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z)
         else:
-            np.dot(layer_buffer(acts, units, l, nb), W, z)
-            for r in range(nb):
-                for c in range(z.shape[1]):
-                    z[r, c] += b[c]
+            affine(layer_buffer(acts, units, l, nb), W, b, z)
         if l < L - 1:
             activate(z, activation)
             if drop_rates[l] > 0.0:
@@ -503,9 +506,6 @@ def predict_raw(X, data, indices, indptr, is_sparse, params, units, activation, 
             if l == 0:
                 first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z)
             else:
-                np.dot(layer_buffer(acts, units, l, nb), W, z)
-                for r in range(nb):
-                    for c in range(z.shape[1]):
-                        z[r, c] += b[c]
+                affine(layer_buffer(acts, units, l, nb), W, b, z)
             if l < L - 1:
                 activate(z, activation)
