@@ -22,19 +22,25 @@ _ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.T
 _LBFGS_MAX_FUN = 15000  # scikit-learn's default ``max_fun``
 
 
+def _kernel_array(a, dtype):
+    """``a`` as a C-contiguous writable array of ``dtype``: read-only arrays (joblib's
+    memmaps) would make numba compile another specialization of every kernel."""
+    return np.require(a, dtype=dtype, requirements=["C", "W"])
+
+
 def _kernel_input(X, dtype):
     """(X, data, indices, indptr, is_sparse) as the kernels take them: dense or CSR."""
     if sp.issparse(X):
         X = X.tocsr()
         return (
             np.empty((0, 0), dtype=dtype),
-            np.ascontiguousarray(X.data, dtype=dtype),
-            np.ascontiguousarray(X.indices, dtype=np.int64),
-            np.ascontiguousarray(X.indptr, dtype=np.int64),
+            _kernel_array(X.data, dtype),
+            _kernel_array(X.indices, np.int64),
+            _kernel_array(X.indptr, np.int64),
             True,
         )
     none = np.empty(0, dtype=np.int64)
-    return np.ascontiguousarray(X, dtype=dtype), np.empty(0, dtype=dtype), none, none, False
+    return _kernel_array(X, dtype), np.empty(0, dtype=dtype), none, none, False
 
 
 class BaseRegularizedMLP(BaseEstimator, ABC):
@@ -302,8 +308,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 )
             dtype = self.coefs_[0].dtype
             X = X.astype(dtype, copy=False)
-            Y = np.ascontiguousarray(Y, dtype=dtype)
-            sw = np.ascontiguousarray(sw, dtype=dtype)
+            Y = _kernel_array(Y, dtype)
+            sw = _kernel_array(sw, dtype)
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sw)
             else:

@@ -281,7 +281,7 @@ def soft_threshold(x, tau):
         return x - tau
     if x < -tau:
         return x + tau
-    return 0.0 * x
+    return x - x  # +0.0, and NaN stays NaN for the divergence check
 
 
 @jit

@@ -1,0 +1,428 @@
+"""Penalty semantics (DESIGN.md §3): prox operators, Ω values, optimizer steps, estimators.
+
+The kernels are checked against the formulas of the contract written out in numpy:
+soft-thresholding S_τ, block soft-thresholding, the L2 gradient 2λW, the decoupled
+decay W ← W − ηλW, the proximal L1 step with τ = ηλ (SGD) or ηλ/(√v̂ + ε) (Adam), and
+the group prox on the rows of the first layer.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_regression
+
+from sklearn_reg import RegularizedMLPRegressor
+from sklearn_reg import _kernels as K
+from sklearn_reg import _penalties
+from sklearn_reg._penalties import ELASTICNET, GROUP, L1, L2, NONE, WD
+
+# ---------------------------------------------------------------------------
+# prox operators
+# ---------------------------------------------------------------------------
+
+TAUS = pytest.mark.parametrize("tau", [0.0, 0.5, 1.7])
+
+
+@TAUS
+def test_soft_threshold_equals_closed_form_on_a_grid(tau):
+    xs = np.linspace(-3.0, 3.0, 601)
+    got = np.array([K.soft_threshold(x, tau) for x in xs])
+    expected = np.sign(xs) * np.maximum(np.abs(xs) - tau, 0.0)
+    np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0.0)
+
+
+@pytest.mark.parametrize("tau", [0.5, 1.7])
+def test_soft_threshold_yields_exact_zeros_inside_the_threshold(tau):
+    inside = np.concatenate([np.linspace(-tau, tau, 101), [-tau, tau, 0.0, -0.0]])
+    got = np.array([K.soft_threshold(x, tau) for x in inside])
+    assert np.all(got == 0.0)
+    assert np.count_nonzero(got) == 0
+
+
+def test_soft_threshold_shrinks_by_tau_outside_the_threshold():
+    tau = 0.5
+    assert K.soft_threshold(2.0, tau) == 2.0 - tau
+    assert K.soft_threshold(-2.0, tau) == -2.0 + tau
+
+
+def block_soft_threshold(w, tau):
+    """In-place kernel call, returning the result."""
+    w = np.array(w, dtype=np.float64)
+    K.block_soft_threshold(w, tau)
+    return w
+
+
+@TAUS
+def test_block_soft_threshold_equals_closed_form_above_the_threshold(tau):
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        w = rng.normal(size=4)
+        w *= (tau + rng.uniform(0.1, 3.0)) / np.linalg.norm(w)  # ‖w‖ > τ
+        expected = w * max(1.0 - tau / np.linalg.norm(w), 0.0)
+        np.testing.assert_allclose(block_soft_threshold(w, tau), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("tau", [0.5, 1.7])
+def test_block_soft_threshold_zeroes_the_whole_block_when_norm_is_at_most_tau(tau):
+    rng = np.random.default_rng(1)
+    for norm in [0.0, 1e-12, 0.3 * tau, 0.999 * tau]:
+        w = rng.normal(size=4)
+        w *= norm / np.linalg.norm(w)
+        assert np.all(block_soft_threshold(w, tau) == 0.0)
+    # ‖(3, 4)·τ/5‖ = τ exactly: the boundary belongs to the zero set
+    assert np.all(block_soft_threshold(np.array([3.0, 4.0]) * tau / 5.0, tau) == 0.0)
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.5])
+def test_block_soft_threshold_of_the_zero_vector_is_zero_not_nan(tau):
+    got = block_soft_threshold(np.zeros(3), tau)
+    assert np.all(np.isfinite(got))
+    assert np.all(got == 0.0)
+
+
+def test_block_soft_threshold_with_zero_tau_is_the_identity():
+    w = np.random.default_rng(2).normal(size=5)
+    np.testing.assert_array_equal(block_soft_threshold(w, 0.0), w)
+
+
+# ---------------------------------------------------------------------------
+# Ω(W), the value reported in loss_
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coefs():
+    rng = np.random.default_rng(3)
+    return [rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(3, 2))]
+
+
+@pytest.mark.parametrize("penalty", [None, "wd"])
+def test_value_of_none_and_wd_is_zero(coefs, penalty):
+    assert _penalties.value(penalty, coefs, 0.5) == 0.0
+
+
+def test_value_of_l2_is_sum_of_squared_weights(coefs):
+    expected = sum(np.sum(W**2) for W in coefs)
+    np.testing.assert_allclose(_penalties.value("l2", coefs, 0.5), expected, rtol=1e-14)
+
+
+def test_value_of_l1_is_sum_of_absolute_weights(coefs):
+    expected = sum(np.sum(np.abs(W)) for W in coefs)
+    np.testing.assert_allclose(_penalties.value("l1", coefs, 0.5), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.3, 1.0])
+def test_value_of_elasticnet_mixes_l1_and_l2(coefs, l1_ratio):
+    l1 = sum(np.sum(np.abs(W)) for W in coefs)
+    l2 = sum(np.sum(W**2) for W in coefs)
+    expected = l1_ratio * l1 + (1.0 - l1_ratio) * l2
+    np.testing.assert_allclose(_penalties.value("elasticnet", coefs, l1_ratio), expected, rtol=1e-14)
+
+
+def test_value_of_group_is_scaled_sum_of_first_layer_row_norms(coefs):
+    W0 = coefs[0]
+    expected = np.sqrt(W0.shape[1]) * sum(np.sqrt(np.sum(row**2)) for row in W0)
+    np.testing.assert_allclose(_penalties.value("group", coefs, 0.5), expected, rtol=1e-14)
+    # deeper layers are not penalised
+    deeper_changed = [W0] + [10.0 * W for W in coefs[1:]]
+    assert _penalties.value("group", deeper_changed, 0.5) == _penalties.value("group", coefs, 0.5)
+
+
+def test_value_of_l2_matches_the_penalty_in_the_kernel_objective(coefs):
+    rng = np.random.default_rng(4)
+    units = np.array([5, 4, 3, 2], dtype=np.int64)
+    params = np.concatenate([W.ravel() for W in coefs] + [rng.normal(size=h) for h in units[1:]])
+    X, Y, sw = rng.normal(size=(6, 5)), rng.normal(size=(6, 2)), rng.uniform(0.5, 2.0, 6)
+    none = np.empty(0, dtype=np.int64)
+    args = (X, np.empty(0), none, none, False, Y, sw, params, units, K.TANH, K.SQUARED_ERROR)
+    alpha = 0.3
+    J_pen = K.objective_grad(*args, alpha, np.empty_like(params))
+    J_data = K.objective_grad(*args, 0.0, np.empty_like(params))
+    np.testing.assert_allclose(J_pen - J_data, alpha * _penalties.value("l2", coefs, 0.5), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# one optimizer step on a flat parameter vector: weights first, then biases
+# ---------------------------------------------------------------------------
+
+UNITS = np.array([3, 4, 2], dtype=np.int64)
+N_WEIGHTS = int(K.n_weights_of(UNITS))  # 3·4 + 4·2 = 20 weights, then 4 + 2 biases
+N_PARAMS = N_WEIGHTS + int(UNITS[1:].sum())
+LR, LAM = 0.1, 0.4
+BETA_1, BETA_2, EPS = 0.9, 0.999, 1e-8
+ALL_PENALTIES = {"none": NONE, "l2": L2, "l1": L1, "wd": WD, "elasticnet": ELASTICNET, "group": GROUP}
+
+
+def point(seed=5):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=N_PARAMS), rng.normal(size=N_PARAMS)
+
+
+def step(params, grad, solver, penalty, alpha=LAM, lr=LR, l1_ratio=0.5, momentum=0.0,
+         nesterov=False, t=1, m=None, v=None):
+    """θ after one ``optimizer_step`` (copies in, moments updated in place if given)."""
+    params = params.copy()
+    if m is None:
+        m = np.zeros(N_PARAMS)
+    if v is None:
+        v = np.zeros(N_PARAMS if solver == K.ADAM else 0)
+    K.optimizer_step(params, grad, UNITS, solver, lr, momentum, nesterov, BETA_1, BETA_2, EPS,
+                     m, v, t, penalty, alpha, l1_ratio)
+    return params
+
+
+def adam_quantities(g, t=1, m=None, v=None):
+    """(m̂, √v̂ + ε) of Adam at step t from the previous moments (zero at t = 1)."""
+    m = np.zeros_like(g) if m is None else m
+    v = np.zeros_like(g) if v is None else v
+    m = BETA_1 * m + (1 - BETA_1) * g
+    v = BETA_2 * v + (1 - BETA_2) * g * g
+    return m / (1 - BETA_1**t), np.sqrt(v / (1 - BETA_2**t)) + EPS
+
+
+def soft_threshold_np(x, tau):
+    return np.sign(x) * np.maximum(np.abs(x) - tau, 0.0)
+
+
+W_, B_ = slice(0, N_WEIGHTS), slice(N_WEIGHTS, None)
+
+
+def test_l2_sgd_step_adds_two_lambda_w_to_the_gradient():
+    w, g = point()
+    got = step(w, g, K.SGD, L2)
+    np.testing.assert_allclose(got[W_], w[W_] - LR * (g[W_] + 2 * LAM * w[W_]), rtol=1e-14)
+    np.testing.assert_allclose(got[B_], w[B_] - LR * g[B_], rtol=1e-14)
+
+
+@pytest.mark.parametrize("solver", [K.SGD, K.ADAM], ids=["sgd", "adam"])
+@pytest.mark.parametrize("penalty", list(ALL_PENALTIES.values()), ids=list(ALL_PENALTIES))
+def test_biases_are_never_penalized(solver, penalty):
+    w, g = point()
+    w[B_] = 0.01 * np.sign(w[B_])  # tiny biases: any shrinkage or prox would show
+    unpenalized = step(w, g, solver, NONE)
+    penalized = step(w, g, solver, penalty, alpha=5.0)
+    np.testing.assert_array_equal(penalized[B_], unpenalized[B_])
+    if penalty != NONE:
+        assert not np.allclose(penalized[W_], unpenalized[W_])  # the penalty is active
+
+
+def test_wd_sgd_step_decays_the_pre_step_weights():
+    w, g = point()
+    got = step(w, g, K.SGD, WD)
+    np.testing.assert_allclose(got[W_], w[W_] - LR * g[W_] - LR * LAM * w[W_], rtol=1e-14)
+    np.testing.assert_allclose(got[B_], w[B_] - LR * g[B_], rtol=1e-14)
+
+
+def test_wd_equals_l2_with_half_lambda_under_plain_sgd_step():
+    w, g = point()
+    np.testing.assert_allclose(step(w, g, K.SGD, WD, alpha=2 * LAM),
+                               step(w, g, K.SGD, L2, alpha=LAM), rtol=1e-14)
+
+
+@pytest.mark.parametrize("t", [1, 4])
+def test_l2_under_adam_goes_through_the_moments(t):
+    w, g = point()
+    rng = np.random.default_rng(6)
+    m0, v0 = rng.normal(size=N_PARAMS), rng.uniform(0.0, 2.0, N_PARAMS)
+    g_pen = g.copy()
+    g_pen[W_] += 2 * LAM * w[W_]
+    m_hat, denom = adam_quantities(g_pen, t, m0 if t > 1 else None, v0 if t > 1 else None)
+    got = step(w, g, K.ADAM, L2, t=t, m=m0.copy() if t > 1 else None, v=v0.copy() if t > 1 else None)
+    np.testing.assert_allclose(got, w - LR * m_hat / denom, rtol=1e-12)
+
+
+def test_wd_under_adam_is_decoupled_from_the_moments():
+    w, g = point()
+    m_hat, denom = adam_quantities(g)  # the moments see the raw gradient only
+    expected = w - LR * m_hat / denom
+    expected[W_] -= LR * LAM * w[W_]
+    got = step(w, g, K.ADAM, WD)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # unlike under SGD, this is not L2 with half the strength
+    l2 = step(w, g, K.ADAM, L2, alpha=LAM / 2)
+    assert np.abs(got[W_] - l2[W_]).max() > 1e-3
+
+
+def test_l1_prox_yields_exact_zeros_under_sgd():
+    w, g = point()
+    w[:6] = LR * g[:6] + np.linspace(-0.9, 0.9, 6) * LR * LAM  # |w − ηg| < ηλ: to be zeroed
+    got = step(w, g, K.SGD, L1)
+    expected_w = soft_threshold_np(w[W_] - LR * g[W_], LR * LAM)
+    np.testing.assert_allclose(got[W_], expected_w, rtol=1e-12, atol=1e-15)
+    assert np.all(got[:6] == 0.0)
+    assert np.count_nonzero(got[W_] == 0.0) == np.count_nonzero(expected_w == 0.0)
+    np.testing.assert_allclose(got[B_], w[B_] - LR * g[B_], rtol=1e-14)
+
+
+@pytest.mark.parametrize("t", [1, 4])
+def test_l1_prox_under_adam_uses_the_per_coordinate_threshold(t):
+    w, g = point()
+    rng = np.random.default_rng(7)
+    g *= rng.uniform(0.01, 10.0, N_PARAMS)  # widely varying √v̂, hence thresholds
+    m0 = rng.normal(size=N_PARAMS) if t > 1 else None
+    v0 = rng.uniform(0.0, 2.0, N_PARAMS) if t > 1 else None
+    m_hat, denom = adam_quantities(g, t, m0, v0)
+    update = LR * m_hat / denom
+    tau = LR * LAM / denom  # per coordinate
+    w[:5] = update[:5] + 0.5 * tau[:5]  # w − update = τ/2 on five weights: zeroed
+    plain = w - update
+    got = step(w, g, K.ADAM, L1, t=t, m=None if m0 is None else m0.copy(),
+               v=None if v0 is None else v0.copy())
+    np.testing.assert_allclose(got[W_], soft_threshold_np(plain[W_], tau[W_]), rtol=1e-12,
+                               atol=1e-15)
+    np.testing.assert_allclose(got[B_], plain[B_], rtol=1e-12)
+    assert np.all(got[:5] == 0.0)
+    # a single scalar threshold ηλ (the SGD one) would not give this step
+    assert not np.allclose(got[W_], soft_threshold_np(plain[W_], LR * LAM))
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.3, 1.0])
+def test_elasticnet_sgd_step_is_l2_gradient_then_l1_prox(l1_ratio):
+    w, g = point()
+    got = step(w, g, K.SGD, ELASTICNET, l1_ratio=l1_ratio)
+    gradient_step = w[W_] - LR * (g[W_] + 2 * LAM * (1 - l1_ratio) * w[W_])
+    expected = soft_threshold_np(gradient_step, LR * LAM * l1_ratio)
+    np.testing.assert_allclose(got[W_], expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("nesterov", [False, True], ids=["classic", "nesterov"])
+def test_l2_gradient_goes_through_momentum_and_wd_does_not(nesterov):
+    mu = 0.9
+    w0, g1 = point(8)
+    _, g2 = point(9)
+
+    def two_steps(penalty, alpha):
+        m = np.zeros(N_PARAMS)
+        w1 = step(w0, g1, K.SGD, penalty, alpha=alpha, momentum=mu, nesterov=nesterov, m=m)
+        return step(w1, g2, K.SGD, penalty, alpha=alpha, momentum=mu, nesterov=nesterov, m=m)
+
+    def reference(l2, wd):
+        w, v = w0.copy(), np.zeros(N_PARAMS)
+        for g in (g1, g2):
+            g = g.copy()
+            g[W_] += 2 * l2 * w[W_]
+            v = mu * v - LR * g
+            new = w + (mu * v - LR * g if nesterov else v)
+            new[W_] -= LR * wd * w[W_]
+            w = new
+        return w
+
+    np.testing.assert_allclose(two_steps(L2, LAM), reference(LAM, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(two_steps(WD, LAM), reference(0.0, LAM), rtol=1e-12)
+    assert not np.allclose(two_steps(WD, 2 * LAM), two_steps(L2, LAM))
+
+
+def group_point():
+    """A point whose first-layer rows after the plain step have norms around τ = ηλ√h₁."""
+    w, g = point(10)
+    tau = LR * LAM * np.sqrt(UNITS[1])
+    W0 = w[: UNITS[0] * UNITS[1]].reshape(UNITS[0], UNITS[1])
+    G0 = g[: UNITS[0] * UNITS[1]].reshape(UNITS[0], UNITS[1])
+    for j, norm in enumerate([0.4 * tau, 3.0 * tau, 0.9 * tau]):  # rows 0 and 2 die
+        u = np.random.default_rng(j).normal(size=UNITS[1])
+        W0[j] = LR * G0[j] + u * norm / np.linalg.norm(u)
+    return w, g, tau
+
+
+def test_group_prox_zeroes_whole_rows_below_threshold_under_sgd():
+    w, g, tau = group_point()
+    got = step(w, g, K.SGD, GROUP)
+    plain = w - LR * g
+    n0 = UNITS[0] * UNITS[1]
+    U0 = plain[:n0].reshape(UNITS[0], UNITS[1])
+    expected0 = U0 * np.maximum(1 - tau / np.linalg.norm(U0, axis=1, keepdims=True), 0.0)
+    G0 = got[:n0].reshape(UNITS[0], UNITS[1])
+    np.testing.assert_allclose(G0, expected0, rtol=1e-12, atol=1e-15)
+    assert np.all(G0[[0, 2]] == 0.0)
+    assert np.all(G0[1] != 0.0)
+    # deeper layers and biases take the plain step, unshrunk
+    np.testing.assert_allclose(got[n0:], plain[n0:], rtol=1e-14)
+
+
+def test_group_prox_under_adam_removes_whole_rows_and_leaves_deeper_layers_unshrunk():
+    w, g = point(11)
+    m_hat, denom = adam_quantities(g)
+    plain = w - LR * m_hat / denom
+    n0 = UNITS[0] * UNITS[1]
+    got = step(w, g, K.ADAM, GROUP, alpha=50.0)  # strong enough to remove every row
+    assert np.all(got[:n0] == 0.0)
+    np.testing.assert_allclose(got[n0:], plain[n0:], rtol=1e-12)
+    weak = step(w, g, K.ADAM, GROUP, alpha=1e-6)  # rows survive, shrunk as blocks
+    U0, G0 = plain[:n0].reshape(UNITS[0], -1), weak[:n0].reshape(UNITS[0], -1)
+    scale = np.sum(G0 * U0, axis=1) / np.sum(U0 * U0, axis=1)
+    np.testing.assert_allclose(G0, scale[:, None] * U0, rtol=1e-10)
+    assert np.all((scale > 0.0) & (scale < 1.0))
+
+
+# ---------------------------------------------------------------------------
+# through the estimator
+# ---------------------------------------------------------------------------
+
+
+def _fit(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return RegularizedMLPRegressor(random_state=0, **params).fit(X, y)
+
+
+def _max_coef_difference(a, b):
+    return max(np.abs(p - q).max() for p, q in zip(a.coefs_, b.coefs_))
+
+
+@pytest.fixture(scope="module")
+def small_regression():
+    X, y = make_regression(n_samples=40, n_features=6, noise=1.0, random_state=0)
+    return X, (y - y.mean()) / y.std()
+
+
+FULL_BATCH = dict(hidden_layer_sizes=(4,), momentum=0.0, batch_size=40, shuffle=False,
+                  learning_rate="constant", learning_rate_init=0.01, max_iter=5)
+
+
+def test_wd_equals_l2_under_plain_sgd(small_regression):
+    X, y = small_regression
+    lam = 0.05
+    wd = _fit(X, y, solver="sgd", penalty="wd", alpha=2 * lam, **FULL_BATCH)
+    l2 = _fit(X, y, solver="sgd", penalty="l2", alpha=lam, **FULL_BATCH)
+    unpenalized = _fit(X, y, solver="sgd", penalty=None, **FULL_BATCH)
+    for a, b in zip(wd.coefs_ + wd.intercepts_, l2.coefs_ + l2.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    assert _max_coef_difference(l2, unpenalized) > 1e-3  # the penalty did act
+
+
+def test_wd_differs_from_l2_under_adam(small_regression):
+    X, y = small_regression
+    lam = 0.05
+    wd = _fit(X, y, solver="adam", penalty="wd", alpha=2 * lam, **FULL_BATCH)
+    l2 = _fit(X, y, solver="adam", penalty="l2", alpha=lam, **FULL_BATCH)
+    unpenalized = _fit(X, y, solver="adam", penalty=None, **FULL_BATCH)
+    penalty_effect = _max_coef_difference(l2, unpenalized)
+    assert penalty_effect > 1e-3
+    assert _max_coef_difference(wd, l2) > 0.1 * penalty_effect
+
+
+@pytest.fixture(scope="module")
+def sparse_regression():
+    """30 features of which only 3 are informative."""
+    X, y, coef = make_regression(n_samples=200, n_features=30, n_informative=3, noise=1.0,
+                                 coef=True, random_state=0)
+    return X, (y - y.mean()) / y.std(), coef != 0
+
+
+SPARSITY_FIT = dict(hidden_layer_sizes=(8,), solver="adam", alpha=1e-2,
+                    learning_rate_init=1e-2, max_iter=100)
+
+
+def test_l1_under_adam_yields_exact_zeros_on_irrelevant_features(sparse_regression):
+    X, y, informative = sparse_regression
+    W0 = _fit(X, y, penalty="l1", **SPARSITY_FIT).coefs_[0]
+    assert np.mean(W0 == 0.0) > 0.5
+    assert np.mean(W0[~informative] == 0.0) > 0.5
+    assert np.all(np.any(W0[informative] != 0.0, axis=1))  # informative features kept
+
+
+def test_l2_under_adam_yields_no_exact_zeros(sparse_regression):
+    X, y, _ = sparse_regression
+    W0 = _fit(X, y, penalty="l2", **SPARSITY_FIT).coefs_[0]
+    assert np.count_nonzero(W0 == 0.0) == 0
