@@ -1,6 +1,13 @@
 """Regularized multilayer perceptrons for scikit-learn, trained by numba kernels."""
 
+from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, regularization_path
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-__all__ = ["RegularizedMLPClassifier", "RegularizedMLPRegressor"]
+__all__ = [
+    "RegularizedMLPClassifier",
+    "RegularizedMLPClassifierCV",
+    "RegularizedMLPRegressor",
+    "RegularizedMLPRegressorCV",
+    "regularization_path",
+]
 __version__ = "0.1.0"

@@ -154,12 +154,16 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if not all(isinstance(h, Integral) and h > 0 for h in sizes):
+        if not all(isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h > 0
+                   for h in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
         return sizes
 
     def _drop_rates(self, n_hidden):
-        rates = np.asarray(self.dropout, dtype=np.float64)
+        try:
+            rates = np.asarray(self.dropout, dtype=np.float64)
+        except (TypeError, ValueError):
+            rates = np.full(n_hidden + 1, np.nan)  # not numbers: rejected below
         if rates.ndim == 0:
             rates = np.full(n_hidden, float(rates))
         if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
@@ -182,8 +186,9 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             )
         block = self.block_size
         block = tuple(block) if isinstance(block, tuple) else (block,) * len(shape)
-        if self.dropblock > 0:
-            if len(block) != len(shape) or not all(isinstance(b, Integral) and b >= 1 for b in block):
+        positive = all(isinstance(b, Integral) and b >= 1 for b in block)
+        if not positive or self.dropblock > 0:
+            if len(block) != len(shape) or not positive:
                 raise ValueError(
                     f"block_size must be a positive integer or one per axis of feature_shape "
                     f"{shape}, got {self.block_size!r}."
@@ -241,16 +246,20 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         self._set_params(np.concatenate([c.ravel() for c in coefs] + intercepts).astype(dtype), units)
         if self.solver != "lbfgs":
             self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.validation_loss_curve_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.best_validation_score_ = None
+            self._init_stopping_state()
+
+    def _init_stopping_state(self):
+        """The stopping rule's state of 'sgd' / 'adam', for the current early_stopping."""
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
 
     def _out_activation(self):
         return {K.SQUARED_ERROR: "identity", K.POISSON: "exp", K.BINARY_LOG_LOSS: "logistic",
@@ -295,8 +304,12 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         try:
             X, Y = self._validate_input(X, y, incremental, reset=first_pass, classes=classes)
             sw = self._sample_weight(X, y, sample_weight, incremental)
-            if not sw.sum() > 0:
-                raise ValueError("The sample weights sum to zero: nothing to fit.")
+            if np.any(sw < 0) or not sw.sum() > 0:
+                raise ValueError(
+                    "sample_weight (times class_weight) must be non-negative with a positive "
+                    "sum: a negative weight makes the objective unbounded, a zero sum leaves "
+                    "nothing to fit."
+                )
             units = [X.shape[1]] + hidden + [Y.shape[1]]
             rs = check_random_state(self.random_state)
             if first_pass:
@@ -310,20 +323,23 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             X = X.astype(dtype, copy=False)
             Y = _kernel_array(Y, dtype)
             sw = _kernel_array(sw, dtype)
+            input_masks = self._input_masks(X)  # validates feature_shape for every solver
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sw)
             else:
-                self._fit_stochastic(X, Y, sw, drop_rates, self._input_masks(X), rs, incremental)
+                self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental)
         except BaseException:
             self._restore(saved)
             raise
         return self
 
     def _diverged(self, where):
+        remedy = "Scale the features" if self.solver == "lbfgs" else (
+            f"Lower learning_rate_init (now {self.learning_rate_init}) or scale the features"
+        )
         return ValueError(
             f"Training diverged {where}: the loss or the weights became non-finite. "
-            f"Lower learning_rate_init (now {self.learning_rate_init}) or scale the "
-            "features, e.g. with sklearn.preprocessing.StandardScaler."
+            f"{remedy}, e.g. with sklearn.preprocessing.StandardScaler."
         )
 
     def _fit_lbfgs(self, X, Y, sw):
@@ -343,13 +359,23 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         def report(intermediate_result):
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (report.n, intermediate_result.fun))
+            report.last = scipy.optimize.OptimizeResult(
+                x=intermediate_result.x.copy(), fun=intermediate_result.fun, nit=report.n, status=0
+            )
             report.n += 1
 
         report.n = 1
-        res = scipy.optimize.minimize(
-            objective, params.astype(np.float64), method="L-BFGS-B", jac=True, callback=report,
-            options={"maxfun": _LBFGS_MAX_FUN, "maxiter": self.max_iter, "gtol": self.tol},
-        )
+        report.last = None  # the last iterate, kept if the user interrupts
+        try:
+            res = scipy.optimize.minimize(
+                objective, params.astype(np.float64), method="L-BFGS-B", jac=True, callback=report,
+                options={"maxfun": _LBFGS_MAX_FUN, "maxiter": self.max_iter, "gtol": self.tol},
+            )
+        except KeyboardInterrupt:
+            if report.last is None:
+                raise
+            warnings.warn("Training interrupted by user.")
+            res = report.last
         if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
             raise self._diverged("in L-BFGS")
         if res.status != 0:
@@ -368,9 +394,16 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         params = self._flat_params()
         units = self._units()
         self._set_params(params, units)
-        if not incremental or not hasattr(self, "_first_moment"):
+        if not hasattr(self, "loss_curve_"):  # continuing an 'lbfgs' fit
+            self.loss_curve_ = []
+            self._init_stopping_state()
+        elif (self.validation_scores_ is None) == bool(self.early_stopping):
+            self._init_stopping_state()  # early_stopping was switched since the last fit
+        n_second = params.shape[0] if self.solver == "adam" else 0
+        if (not incremental or not hasattr(self, "_first_moment")
+                or self._second_moment.shape[0] != n_second):  # new, or the solver changed
             self._first_moment = np.zeros_like(params)
-            self._second_moment = np.zeros_like(params if self.solver == "adam" else params[:0])
+            self._second_moment = np.zeros_like(params[:n_second])
             self._n_steps = 0
             self._learning_rate = float(self.learning_rate_init)
 
@@ -381,14 +414,17 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 stratify = Y.argmax(axis=1)
             elif is_classifier(self) and self.n_outputs_ == 1:
                 stratify = Y[:, 0]
+            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+            if n_val < 2 or n_val >= X.shape[0]:
+                raise ValueError(  # before train_test_split, whose message names test_size
+                    f"early_stopping holds out validation_fraction={self.validation_fraction} "
+                    f"of the {X.shape[0]} samples: {n_val} for validation, "
+                    f"{X.shape[0] - n_val} for training; it needs at least 2 and 1. Adjust "
+                    "'validation_fraction' or use more samples."
+                )
             X, X_val, Y, Y_val, sw, sw_val = train_test_split(
                 X, Y, sw, random_state=rs, test_size=self.validation_fraction, stratify=stratify
             )
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' "
-                    "or the size of your dataset."
-                )
             val_input = _kernel_input(X_val, params.dtype)
 
         n_samples = X.shape[0]
@@ -409,10 +445,26 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             drop_rates, *input_masks,
         )
         solver = K.ADAM if self.solver == "adam" else K.SGD
-        best = None  # the parameters of the best validation score
+        # the parameters of the best validation score: on a warm start, the current ones
+        best = params.copy() if early_stopping and self.validation_scores_ else None
+        # the optimizer's state from before the running epoch, to roll that epoch back
+        state = (params, self._first_moment, self._second_moment)
+        before = [np.empty_like(a) for a in state]
+        n_steps_before = self._n_steps
+        in_epoch = False
+
+        def roll_back_epoch():
+            for a, b in zip(state, before):
+                a[:] = b
+            self._n_steps = n_steps_before
+
         try:
             for _ in range(self.max_iter):
                 lr = self._learning_rate if self.solver == "sgd" else float(self.learning_rate_init)
+                for a, b in zip(state, before):
+                    b[:] = a
+                n_steps_before = self._n_steps
+                in_epoch = True
                 loss_sum, weight_sum, self._n_steps, finite = K.train_epoch(
                     *train_input, Y, sw, params, *config, self._dropblock_rate(),
                     float(self.spatial_dropout), solver, lr, float(self.momentum),
@@ -420,8 +472,12 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                     float(self.epsilon), self._first_moment, self._second_moment,
                     self._n_steps, batch_size, bool(self.shuffle), seed, self.n_iter_,
                 )
+                in_epoch = False
+                # an overflowing gradient can leave the weights finite but Adam's v infinite
+                finite = finite and all(np.isfinite(m).all() for m in state[1:])
                 if not finite:
                     if early_stopping and self.validation_scores_:
+                        roll_back_epoch()  # finite moments; the best weights follow below
                         warnings.warn(
                             f"Training diverged at epoch {self.n_iter_ + 1}; stopped and "
                             "restored the weights of the best validation score. Lower "
@@ -474,6 +530,10 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
+            # Ctrl-C is raised as the kernel returns, after its epoch changed the
+            # parameters and moments in place: roll back that uncounted epoch.
+            if in_epoch:
+                roll_back_epoch()
             warnings.warn("Training interrupted by user.")
         if best is not None:
             params[:] = best

@@ -1,0 +1,614 @@
+"""Cross-validated regularized MLPs over a warm-started regularization path.
+
+:func:`regularization_path` fits one network along a grid of penalty strengths λ,
+each fit starting from the weights of the previous one. The CV estimators
+:class:`RegularizedMLPClassifierCV` / :class:`RegularizedMLPRegressorCV` run that
+path on every training fold (folds in parallel with joblib, so also under its dask
+backend), score every λ on the held-out fold, choose ``alpha_`` and keep the model of
+the path fitted on all the data at ``alpha_``.
+
+Design of the path, measured in ``asv_bench/cv_benchmark.py``:
+
+- **Order: weak to strong λ** (dense to sparse, as LassoNet). The first fit, at the
+  smallest λ, trains a dense network from the random initialisation (``max_iter``
+  epochs); each stronger λ prunes and shrinks it. The opposite order (strong to weak,
+  as ``LassoCV``) zeroes the whole network at the strongest λ with 'l1' and regrows
+  it poorly from there: on digits (9 values of λ, 5 folds, 'l1') its best mean CV
+  accuracy is 0.966 against 0.982 for weak to strong; independent fits reach 0.979.
+- **Epochs: ``max_iter`` for the first λ, at most ``path_max_iter`` for each later
+  λ**, with the usual stopping rule (``tol``, ``n_iter_no_change``) restarted at every
+  λ. Reaching ``path_max_iter`` is the plan, not a failure, so it raises no
+  ``ConvergenceWarning``. With the defaults (200 and 20), on digits, a path of 9
+  values costs about 300 epochs per fold where independent fits cost about 1500.
+"""
+
+import copy
+import inspect
+import re
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import _fit_context, clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
+
+#: range of the default log-spaced grid of λ (``alphas=<int>``)
+ALPHA_MIN, ALPHA_MAX = 1e-5, 1e-1
+
+
+def _alpha_grid(alphas):
+    """The grid of λ: ``n`` log-spaced values in [ALPHA_MIN, ALPHA_MAX] (increasing) for
+    an int, else the given values in their order, checked to be finite and ≥ 0."""
+    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+        if alphas < 1:
+            raise ValueError(f"alphas must be a positive int or an array of λ ≥ 0, got {alphas}.")
+        return np.geomspace(ALPHA_MIN, ALPHA_MAX, int(alphas))
+    grid = np.asarray(alphas, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+        raise ValueError(
+            "alphas must be a positive int or a non-empty 1-D array of finite λ ≥ 0, "
+            f"got {alphas!r}."
+        )
+    return grid
+
+
+def _restart_stopping_rule(estimator):
+    """Forget the best loss / validation score of the previous λ: the objective changes
+    with λ, so progress is measured afresh at each point of the path."""
+    if estimator.solver == "lbfgs":
+        return
+    estimator._no_improvement_count = 0
+    if estimator.early_stopping:
+        estimator.best_validation_score_ = -np.inf
+    else:
+        estimator.best_loss_ = np.inf
+
+
+def _n_features_selected(estimator):
+    """Number of input features with a non-zero row in the first layer ``coefs_[0]``."""
+    return int(np.count_nonzero(np.any(estimator.coefs_[0] != 0, axis=1)))
+
+
+def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
+                        sample_weight=None, return_models=False, **params):
+    """Fit a regularized MLP along a grid of λ, each fit warm-started from the last.
+
+    The analogue of :func:`sklearn.linear_model.lasso_path` for
+    :class:`RegularizedMLPClassifier` / :class:`RegularizedMLPRegressor`: one network
+    is trained at ``alphas[0]`` for ``max_iter`` epochs, then ``alpha`` is set to each
+    next value and training continues from the current weights for at most
+    ``path_max_iter`` epochs (the stopping rule of ``tol`` / ``n_iter_no_change`` is
+    restarted at each λ). Going from weak to strong λ, as the default grid does,
+    prunes a dense network step by step.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Target values: class labels for a classifier, real values for a regressor.
+
+    alphas : int or array-like of shape (n_alphas,), default=10
+        The values of λ, fitted in the order given. An int ``n`` gives ``n`` values
+        log-spaced from 1e-5 to 1e-1, increasing (dense to sparse). λ is per objective
+        and the loss is a mean per sample, so on standardized features this range goes
+        from practically unregularized to a network with (almost) every weight zero.
+
+    estimator : RegularizedMLPClassifier or RegularizedMLPRegressor, default=None
+        Template of the network (cloned, never modified). None builds a
+        :class:`RegularizedMLPRegressor` if ``y`` is continuous and a
+        :class:`RegularizedMLPClassifier` otherwise.
+
+    path_max_iter : int, default=20
+        Maximum number of epochs at each λ after the first (which gets the
+        estimator's ``max_iter``).
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples in the training objective.
+
+    return_models : bool, default=False
+        Also return the fitted estimator at each λ (independent copies, with
+        ``alpha`` set to that λ and the template's ``max_iter`` and ``warm_start``).
+
+    **params : dict
+        Parameters of the estimator (set on the template), e.g. ``penalty='l1'``,
+        ``hidden_layer_sizes=(32,)``, ``random_state=0``; not ``alpha``.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The values of λ, in the order fitted.
+
+    coefs : list of length n_alphas
+        ``coefs[k]`` is a copy of the ``coefs_`` list (one weight matrix per layer) of
+        the model at ``alphas[k]``; ``coefs[k][0]``, shape (n_features, n_hidden_1), is
+        the first layer, whose non-zero rows are the selected features.
+
+    losses : ndarray of shape (n_alphas,)
+        Training objective ``loss_`` (mean loss over the last epoch plus λ·Ω(W)) at
+        the end of each fit.
+
+    n_features_selected : ndarray of shape (n_alphas,)
+        Number of features with a non-zero row in ``coefs[k][0]``.
+
+    models : list of estimators
+        The fitted estimator at each λ; only when ``return_models=True``.
+
+    See Also
+    --------
+    RegularizedMLPClassifierCV : Chooses λ by cross-validation over this path.
+    RegularizedMLPRegressorCV : Chooses λ by cross-validation over this path.
+    sklearn.linear_model.lasso_path : The path of the linear Lasso.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_reg import regularization_path
+    >>> X, y = make_classification(n_samples=200, n_features=10, n_informative=3,
+    ...                            n_redundant=0, shuffle=False, random_state=0)
+    >>> alphas, coefs, losses, n_selected = regularization_path(
+    ...     X, y, [1e-4, 1e-2, 1e-1], penalty="group", hidden_layer_sizes=(8,),
+    ...     learning_rate_init=0.01, max_iter=50, random_state=0)
+    >>> coefs[0][0].shape
+    (10, 8)
+    >>> bool(n_selected[0] >= n_selected[-1])
+    True
+    """
+    if "alpha" in params:
+        raise ValueError(
+            "regularization_path takes the values of λ as `alphas`, not `alpha`."
+        )
+    if not isinstance(path_max_iter, Integral) or path_max_iter < 1:
+        raise ValueError(f"path_max_iter must be a positive int, got {path_max_iter!r}.")
+    alphas = _alpha_grid(alphas)
+    if estimator is None:
+        continuous = type_of_target(y, input_name="y").startswith("continuous")
+        estimator = RegularizedMLPRegressor() if continuous else RegularizedMLPClassifier()
+    estimator = clone(estimator).set_params(**params)
+    max_iter, warm_start = estimator.max_iter, estimator.warm_start
+
+    path = estimator.set_params(warm_start=True)
+    coefs, losses, n_selected, models = [], [], [], []
+    for k, alpha in enumerate(alphas):
+        path.set_params(alpha=float(alpha))
+        with warnings.catch_warnings():
+            if k > 0:
+                # a warm start at the next λ: a budget of path_max_iter epochs, spent
+                # on purpose, so reaching it is not a failure to converge
+                path.set_params(max_iter=path_max_iter)
+                _restart_stopping_rule(path)
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            path.fit(X, y, sample_weight=sample_weight)
+        coefs.append([W.copy() for W in path.coefs_])
+        losses.append(float(path.loss_))
+        n_selected.append(_n_features_selected(path))
+        if return_models:
+            model = copy.deepcopy(path)
+            models.append(model.set_params(max_iter=max_iter, warm_start=warm_start))
+    result = (alphas, coefs, np.array(losses), np.array(n_selected))
+    return result + (models,) if return_models else result
+
+
+def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer):
+    """Scores on ``test`` of the path fitted on ``train``, one per λ."""
+    *_, models = regularization_path(
+        _safe_indexing(X, train), _safe_indexing(y, train), alphas, estimator=estimator,
+        path_max_iter=path_max_iter,
+        sample_weight=None if sample_weight is None else sample_weight[train],
+        return_models=True,
+    )
+    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    return np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
+
+
+def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter):
+    """The path on all the data: (models, n_features_selected)."""
+    _, _, _, n_selected, models = regularization_path(
+        X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
+        sample_weight=sample_weight, return_models=True,
+    )
+    return models, n_selected
+
+
+def _fitted_state(model):
+    """The fitted attributes of ``model``, public (``coefs_``) and private
+    (``_label_binarizer``), without scikit-learn's callback machinery."""
+    return {
+        name: value for name, value in vars(model).items()
+        if (name.endswith("_") or name.startswith("_")) and "callback" not in name
+        and not name.startswith("_skl")
+    }
+
+
+def _select_index(scores, selection):
+    """Index of the chosen λ in an increasing grid from ``scores`` (n_folds, n_alphas).
+
+    'best': the highest mean score (the weakest λ among ties). '1se': the strongest λ
+    whose mean score is within one standard error (std over folds / √n_folds) of the
+    highest mean.
+    """
+    mean = np.nanmean(scores, axis=0)
+    if np.all(np.isnan(mean)):
+        raise ValueError("Every cross-validation score is NaN: no value of λ can be chosen.")
+    best = int(np.nanargmax(mean))
+    if selection == "best":
+        return best
+    n_folds = scores.shape[0]
+    se = np.nanstd(scores[:, best], ddof=1) / np.sqrt(n_folds) if n_folds > 1 else 0.0
+    return int(np.flatnonzero(mean >= mean[best] - se).max())
+
+
+def _never(estimator):
+    raise AttributeError(
+        "partial_fit is not available on a cross-validated estimator: fit chooses λ "
+        "over whole paths. Use the base estimator at `alpha_` for incremental learning."
+    )
+
+
+def _parameter_docs(text):
+    """The numpydoc blocks of ``_PARAMETERS`` by parameter name."""
+    blocks = re.split(r"\n(?=    \w+ : )", text.strip("\n"))
+    return {block.split(" : ")[0].strip(): block for block in blocks if " : " in block}
+
+
+_CV_PARAMETERS = """
+    alphas : int or array-like of shape (n_alphas,), default=10
+        The grid of λ. An int ``n`` gives ``n`` values log-spaced from 1e-5 to 1e-1:
+        λ is per objective and the loss is a mean per sample, so on standardized
+        features this fixed range goes from practically unregularized to a network
+        with (almost) every weight zero. Given values are sorted increasing.
+
+    cv : int, cross-validation generator or iterable, default=None
+        Splitting strategy, as in :func:`sklearn.model_selection.check_cv`: None is 5
+        folds, stratified for classification.
+
+    scoring : str, callable or None, default=None
+        Score of each λ on each held-out fold, as in
+        :func:`sklearn.metrics.check_scoring`; None uses the estimator's ``score``
+        (accuracy for the classifier, R² for the regressor).
+
+    n_jobs : int, default=None
+        Number of jobs running the paths (one per fold, plus the path on all the data)
+        in parallel with joblib. None means 1 unless in a
+        :obj:`joblib.parallel_backend` context, e.g. ``"dask"``; -1 uses all
+        processors.
+
+    selection : {'best', '1se'}, default='best'
+        Rule choosing ``alpha_``: 'best' takes the highest mean score over the folds;
+        '1se' the strongest λ whose mean score is within one standard error of the
+        highest (the one-standard-error rule of glmnet and LassoNet), which keeps
+        fewer features at nearly the same score.
+
+    path_max_iter : int, default=20
+        Maximum number of epochs at each λ after the first of the path, which gets
+        ``max_iter``. The stopping rule (``tol``, ``n_iter_no_change``) is restarted at
+        each λ.
+"""
+
+_CV_EXTRA_PARAMETERS = """
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: ``{label: weight}``
+        or 'balanced', ``n_samples / (n_classes * np.bincount(y))``.
+
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Per-sample loss: ½·Σ_k (y_k − p_k)² with identity output, or the half Poisson
+        deviance Σ_k y_k·log(y_k / p_k) − y_k + p_k with output p = exp(z).
+"""
+
+_CV_OVERRIDES = {
+    "max_iter": """    max_iter : int, default=200
+        Maximum number of epochs ('sgd', 'adam') or iterations ('lbfgs') of the first
+        fit of each path, at the smallest λ; later values of λ get ``path_max_iter``.""",
+    "warm_start": """    warm_start : bool, default=False
+        Unused: the path always starts each λ from the weights of the previous one,
+        and every call to ``fit`` starts afresh. Kept to mirror the base estimator.""",
+}
+
+_CV_ATTRIBUTES = """
+    alpha_ : float
+        The chosen λ.
+
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid of λ, increasing (the order of the path).
+
+    scores_ : ndarray of shape (n_folds, n_alphas)
+        Score of each λ on each held-out fold.
+
+    n_features_selected_ : ndarray of shape (n_alphas,)
+        Number of features (non-zero rows of ``coefs_[0]``) kept at each λ by the path
+        fitted on all the data, whose model at ``alpha_`` is this estimator.
+"""
+
+
+def _cv_docstring(cls, kind, peer, base, examples, extra_attributes=""):
+    """The docstring of a CV estimator: its parameters in the order of its signature,
+    documented as in the base estimator except ``alpha`` (gone) and a few overrides."""
+    docs = _parameter_docs(_PARAMETERS)
+    docs.update(_parameter_docs(_CV_PARAMETERS))
+    docs.update(_parameter_docs(_CV_EXTRA_PARAMETERS))
+    docs.update(_CV_OVERRIDES)
+    names = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+    params = "\n\n".join(docs[n].rstrip() for n in names)
+    task = "regression" if "Classifier" in base else "classification"
+    return f"""{kind} with λ chosen by cross-validation over a warm-started path.
+
+    The analogue of :class:`~sklearn.linear_model.LassoCV` /
+    :class:`~sklearn.linear_model.LogisticRegressionCV` for :class:`{base}`.
+    On each fold, :func:`regularization_path` trains one network along the grid
+    ``alphas`` from weak to strong λ (dense to sparse), each λ starting from the
+    weights of the previous one: the first λ gets ``max_iter`` epochs, each later one
+    at most ``path_max_iter``, so the search costs a fraction of independent fits. The
+    folds, and the path on all the data, run in parallel with joblib (``n_jobs``, or
+    any joblib backend such as dask). ``alpha_`` is chosen from ``scores_`` by
+    ``selection`` and this estimator becomes the model of the full-data path at
+    ``alpha_``: it has every fitted attribute of :class:`{base}`, its
+    ``predict`` / ``score``, and ``penalty``, so that
+    :class:`~sklearn.feature_selection.SelectFromModel` uses the threshold 1e-5 (exact
+    zeros) for ``penalty='l1'`` and the mean importance otherwise.
+
+    Parameters
+    ----------
+{params}
+
+    Attributes
+    ----------{_CV_ATTRIBUTES}{extra_attributes}{_ATTRIBUTES}
+    See Also
+    --------
+    {peer} : The same for {task}.
+    {base} : The network at a fixed λ.
+    regularization_path : The warm-started path over λ.
+    sklearn.linear_model.LassoCV : Cross-validated Lasso, whose path is warm-started too.
+
+    Notes
+    -----
+    ``loss_curve_`` and ``n_iter_`` of the fitted model cover its whole path, from the
+    smallest λ up to ``alpha_`` (the full-data path is fitted over the whole grid
+    before ``alpha_`` is known, and the model at ``alpha_`` is a copy taken along it).
+    Sample weights weight the training objective, not the fold scores.
+
+    Examples
+    --------{examples}"""
+
+
+class _RegularizedMLPCVMixin:
+    """fit / partial_fit of the CV estimators, shared by the classifier and regressor."""
+
+    _cv_parameter_constraints = {
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_jobs": [Integral, None],
+        "selection": [StrOptions({"best", "1se"})],
+        "path_max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _base_estimator(self):
+        """The unfitted base estimator with every parameter of this one (λ aside)."""
+        names = self._estimator_class._get_param_names()
+        return self._estimator_class(**{n: getattr(self, n) for n in names if n != "alpha"})
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Choose λ by cross-validation and fit the model at ``alpha_`` on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the training objective of every fit.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)  # the public attributes of a previous fit
+        alphas = np.unique(_alpha_grid(self.alphas))
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             y_numeric=not is_classifier(self), dtype=(np.float64, np.float32))
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+        estimator = self._base_estimator()
+        scorer = check_scoring(estimator, scoring=self.scoring)
+        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        # the full-data path first: the longest job starts first
+        jobs = [delayed(_full_path)(estimator, X, y, sample_weight, alphas, self.path_max_iter)]
+        jobs += [
+            delayed(_fold_scores)(estimator, X, y, sample_weight, train, test, alphas,
+                                  self.path_max_iter, scorer)
+            for train, test in folds
+        ]
+        (models, n_selected), *fold_scores = Parallel(n_jobs=self.n_jobs)(jobs)
+
+        self.scores_ = np.vstack(fold_scores)
+        index = _select_index(self.scores_, self.selection)
+        for name, value in _fitted_state(models[index]).items():
+            setattr(self, name, value)
+        self.alphas_ = alphas
+        self.alpha_ = float(alphas[index])
+        self.n_features_selected_ = n_selected
+        return self
+
+    @available_if(_never)
+    def partial_fit(self, X, y, **kwargs):
+        """Not available: a cross-validated estimator is fitted over whole paths."""
+
+
+class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifier):
+    _estimator_class = RegularizedMLPClassifier
+    _parameter_constraints: dict = {
+        **{k: v for k, v in RegularizedMLPClassifier._parameter_constraints.items()
+           if k != "alpha"},
+        **_RegularizedMLPCVMixin._cv_parameter_constraints,
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, alphas=10, cv=None,
+                 scoring=None, n_jobs=None, selection="best", path_max_iter=20,
+                 solver="adam", penalty="l2", l1_ratio=0.5, dropout=0.0, dropblock=0.0,
+                 block_size=3, dropblock_schedule="linear", spatial_dropout=0.0,
+                 feature_shape=None, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=1e-3, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 n_iter_no_change=10, class_weight=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alphas = alphas
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.selection = selection
+        self.path_max_iter = path_max_iter
+        self.solver = solver
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.dropblock = dropblock
+        self.block_size = block_size
+        self.dropblock_schedule = dropblock_schedule
+        self.spatial_dropout = spatial_dropout
+        self.feature_shape = feature_shape
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = "log_loss"
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+
+
+class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor):
+    _estimator_class = RegularizedMLPRegressor
+    _parameter_constraints: dict = {
+        **{k: v for k, v in RegularizedMLPRegressor._parameter_constraints.items()
+           if k != "alpha"},
+        **_RegularizedMLPCVMixin._cv_parameter_constraints,
+    }
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 alphas=10, cv=None, scoring=None, n_jobs=None, selection="best",
+                 path_max_iter=20, solver="adam", penalty="l2", l1_ratio=0.5, dropout=0.0,
+                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
+                 spatial_dropout=0.0, feature_shape=None, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, n_iter_no_change=10):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alphas = alphas
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.selection = selection
+        self.path_max_iter = path_max_iter
+        self.solver = solver
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.dropblock = dropblock
+        self.block_size = block_size
+        self.dropblock_schedule = dropblock_schedule
+        self.spatial_dropout = spatial_dropout
+        self.feature_shape = feature_shape
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+
+
+_CLASSIFIER_EXAMPLES = """
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.feature_selection import SelectFromModel
+    >>> from sklearn_reg import RegularizedMLPClassifierCV
+    >>> X, y = make_classification(n_samples=300, n_features=20, n_informative=3,
+    ...                            n_redundant=0, shuffle=False, random_state=0)
+    >>> clf = RegularizedMLPClassifierCV(
+    ...     alphas=[1e-3, 1e-2, 3e-2], penalty="group", hidden_layer_sizes=(16,),
+    ...     learning_rate_init=0.01, max_iter=100, cv=3, random_state=0).fit(X, y)
+    >>> clf.scores_.shape
+    (3, 3)
+    >>> clf.alpha_ in clf.alphas_
+    True
+    >>> bool(clf.score(X, y) > 0.8)
+    True
+    >>> support = SelectFromModel(clf, prefit=True).get_support()
+    >>> bool(support[:3].all())
+    True
+    """
+
+_REGRESSOR_EXAMPLES = """
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_reg import RegularizedMLPRegressorCV
+    >>> X, y = make_friedman1(n_samples=400, n_features=10, noise=1.0, random_state=0)
+    >>> X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+    >>> reg = RegularizedMLPRegressorCV(
+    ...     alphas=[1e-3, 3e-3, 1e-2], penalty="group", hidden_layer_sizes=(16,),
+    ...     learning_rate_init=0.01, cv=3, random_state=0).fit(X, y)
+    >>> reg.n_features_selected_.shape
+    (3,)
+    >>> bool(reg.score(X, y) > 0.7)
+    True
+    """
+
+RegularizedMLPClassifierCV.__doc__ = _cv_docstring(
+    RegularizedMLPClassifierCV, "Multilayer perceptron classifier", "RegularizedMLPRegressorCV",
+    "RegularizedMLPClassifier", _CLASSIFIER_EXAMPLES,
+    extra_attributes="""
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+""",
+)
+RegularizedMLPRegressorCV.__doc__ = _cv_docstring(
+    RegularizedMLPRegressorCV, "Multilayer perceptron regressor", "RegularizedMLPClassifierCV",
+    "RegularizedMLPRegressor", _REGRESSOR_EXAMPLES,
+)
