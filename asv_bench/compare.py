@@ -5,6 +5,7 @@ Run from the repository root, in an environment with sklearn_reg installed::
     python asv_bench/compare.py                      # every case, < ~20 min on 2 cores
     python asv_bench/compare.py --quick              # smaller cases, 3 repeats, < ~5 min
     python asv_bench/compare.py --cases b,c,i --output results.md
+    python asv_bench/compare.py --blas-threads 1     # steadier on a shared machine
 
 It prints a markdown report (and writes it to ``--output`` if given):
 
@@ -13,7 +14,8 @@ It prints a markdown report (and writes it to ``--output`` if given):
   ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` and the thread variables, which the
   script reports and never changes.
 - **GEMM**: float64 and float32 GFLOP/s of ``numpy.matmul`` at the first-layer batch
-  shape of each case and on a large square.
+  shape of each case and on a large square, with 1 and with all-core BLAS threads
+  (threadpoolctl; on a busy machine multi-threaded BLAS on small shapes collapses).
 - **Fit** (cases a–h): for each implementation the median wall time of ``fit`` over
   ``--repeats`` runs, the implementations alternated within each repeat (A B C,
   B C A, ...), its ratio to sklearn_reg, test accuracy, achieved GFLOP/s, time per
@@ -441,7 +443,7 @@ def machine_report(load_before):
 def gemm_report(cases, quick):
     """GFLOP/s of numpy matmul at each fit case's first-layer shapes and a large square."""
     square = 1000 if quick else 2000
-    shapes = {(BATCH_SIZE, case.n_features or 64, case.hidden[0])
+    shapes = {(BATCH_SIZE, case.n_features or 64, case.hidden[0])  # digits: 64 pixels
               for case in cases if case.kind == "fit" and case.data != "sparse"}
     shapes = sorted(shapes) + [(square, square, square)]
     columns = [(dtype, t) for dtype in ("float64", "float32") for t in blas_thread_counts()]
@@ -492,6 +494,17 @@ def fit_row(case, name, times, reference, accuracy, flops, floor):
 FIT_HEADER = ["case", "implementation", "median s", "min–max s", "÷ sklearn_reg",
               "test accuracy", "GFLOP/s", "ms / epoch", "GEMM floor ms / epoch",
               "epoch ÷ floor", "notes"]
+FIT_LEGEND = [
+    "÷ sklearn_reg: median time over sklearn_reg's (> 1: sklearn_reg is faster). "
+    "Accuracy on a held-out 20 %. GFLOP/s: FLOPs of forward + backward, "
+    "2·n·Σ k·fan_in·fan_out per epoch (k = 2 for the first layer, 3 for the others; "
+    "for CSR the first fan_in is the mean non-zeros per row), over the median time. "
+    "GEMM floor: best time of just those matrix products with numpy.matmul at batch "
+    "shape (200 rows), per epoch, at the better of 1 and all-core BLAS threads (shown); "
+    "epoch ÷ floor > 1 is the time spent elsewhere "
+    "(gathering batches, activations, optimizer, Python) — no floor for CSR input.",
+    "",
+]
 
 
 def run_predict_case(case, repeats):
@@ -519,6 +532,13 @@ def run_predict_case(case, repeats):
 
 PREDICT_HEADER = ["case", "implementation", "median s", "÷ sklearn_reg", "GFLOP/s",
                   "peak traced MiB"]
+PREDICT_LEGEND = [
+    "Each model is first fitted for 1 epoch on 2000 rows; X is float64 standard normal. "
+    "Peak traced MiB: tracemalloc's peak during predict, allocations of numpy / Python "
+    "only: buffers allocated inside numba kernels (sklearn_reg: one chunk of 4096 rows × "
+    "hidden units) and PyTorch's allocator are not traced.",
+    "",
+]
 
 #: run in a fresh interpreter: prints JSON timings of the first fits + predicts
 STARTUP_SCRIPT = r"""
@@ -653,6 +673,9 @@ def parse_args(argv=None):
                         help="comma-separated case keys, default: all (%(default)s)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="runs per implementation (default 3 with --quick, else 5)")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit BLAS (and PyTorch) to this many threads for the cases, "
+                             "e.g. 1 on a shared machine (default: unchanged, all cores)")
     parser.add_argument("--output", help="also write the markdown report to this file")
     return parser.parse_args(argv)
 
@@ -666,39 +689,34 @@ def selected_cases(args):
     return [quick_version(c) for c in cases] if args.quick else cases
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    if torch is not None:
-        torch.set_num_threads(N_CORES)
-    repeats = args.repeats or (3 if args.quick else 5)
-    cases = selected_cases(args)
-    load_before = load_average()
-    started = time.perf_counter()
+def run_cases(cases, repeats):
+    """({'fit' | 'predict' | 'startup': rows}, train_epoch signatures, failure lines)."""
+    runners = {"fit": run_fit_case, "predict": run_predict_case}
     tables = {"fit": [], "predict": [], "startup": []}
-    signature_list = []
-    failures = []
+    signatures, failures = [], []
     for case in cases:
         print(f"running {case_label(case)} ...", file=sys.stderr, flush=True)
         try:
-            if case.kind == "fit":
-                tables["fit"] += run_fit_case(case, repeats)
-            elif case.kind == "predict":
-                tables["predict"] += run_predict_case(case, repeats)
+            if case.kind == "startup":
+                rows, signatures = run_startup_case(case, repeats)
             else:
-                rows, signature_list = run_startup_case(case, repeats)
-                tables["startup"] += rows
+                rows = runners[case.kind](case, repeats)
+            tables[case.kind] += rows
         except Exception as exc:  # report it with the other cases' results
             last_line = (str(exc).strip().splitlines() or [""])[-1]
             failures.append(f"- {case_label(case)}: {type(exc).__name__}: {last_line}")
             print(f"case {case.key} failed: {exc}", file=sys.stderr, flush=True)
-    print("measuring GEMM ...", file=sys.stderr, flush=True)
-    gemm = gemm_report(cases, args.quick)
+    return tables, signatures, failures
+
+
+def render_report(args, repeats, machine, gemm, tables, signatures, failures):
+    """The markdown report."""
     lines = [f"# sklearn_reg vs scikit-learn{' vs PyTorch' if torch else ''}"
              f"{' (--quick)' if args.quick else ''}", "",
              f"{time.strftime('%Y-%m-%d %H:%M')}; {repeats} repeats per implementation, "
-             "the implementations alternated; times are medians.", ""]
-    lines += machine_report(load_before) + [""] + gemm + [""]
+             "the implementations alternated; times are medians; BLAS threads: "
+             f"{args.blas_threads or 'default'}.", ""]
+    lines += machine + [""] + gemm + [""]
     if tables["fit"]:
         lines += ["## Fit", ""] + markdown_table(FIT_HEADER, tables["fit"]) + [""] + FIT_LEGEND
     if tables["predict"]:
@@ -707,35 +725,33 @@ def main(argv=None):
     if tables["startup"]:
         lines += ["## Start-up", ""] + markdown_table(STARTUP_HEADER, tables["startup"])
         lines += ["", "train_epoch signatures:", ""]
-        lines += [f"- `{short_signature(s)}`" for s in signature_list] + [""]
+        lines += [f"- `{short_signature(s)}`" for s in signatures] + [""]
     if failures:
         lines += ["## Failed cases", ""] + failures + [""]
-    lines.append(f"Total run time of this script: {time.perf_counter() - started:.0f} s.")
-    report = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.blas_threads and threadpoolctl is None:
+        raise SystemExit("--blas-threads needs threadpoolctl (pip install threadpoolctl)")
+    if torch is not None:
+        torch.set_num_threads(args.blas_threads or N_CORES)
+    repeats = args.repeats or (3 if args.quick else 5)
+    cases = selected_cases(args)
+    started, load_before = time.perf_counter(), load_average()
+    print("measuring GEMM ...", file=sys.stderr, flush=True)
+    gemm = gemm_report(cases, args.quick)
+    tables, signatures, failures = with_blas_threads(args.blas_threads,
+                                                     lambda: run_cases(cases, repeats))
+    report = render_report(args, repeats, machine_report(load_before), gemm, tables,
+                           signatures, failures)
+    report += f"\nTotal run time of this script: {time.perf_counter() - started:.0f} s."
     print(report)
     if args.output:
         with open(args.output, "w") as f:
             f.write(report + "\n")
-
-
-FIT_LEGEND = [
-    "÷ sklearn_reg: median time over sklearn_reg's (> 1: sklearn_reg is faster). "
-    "Accuracy on a held-out 20 %. GFLOP/s: FLOPs of forward + backward, "
-    "2·n·Σ k·fan_in·fan_out per epoch (k = 2 for the first layer, 3 for the others; "
-    "for CSR the first fan_in is the mean non-zeros per row), over the median time. "
-    "GEMM floor: best time of just those matrix products with numpy.matmul at batch "
-    "shape (200 rows), per epoch, at the better of 1 and all-core BLAS threads (shown); "
-    "epoch ÷ floor > 1 is the time spent elsewhere "
-    "(gathering batches, activations, optimizer, Python) — no floor for CSR input.",
-    "",
-]
-PREDICT_LEGEND = [
-    "Each model is first fitted for 1 epoch on 2000 rows; X is float64 standard normal. "
-    "Peak traced MiB: tracemalloc's peak during predict, allocations of numpy / Python "
-    "only: buffers allocated inside numba kernels (sklearn_reg: one chunk of 4096 rows × "
-    "hidden units) and PyTorch's allocator are not traced.",
-    "",
-]
 
 
 if __name__ == "__main__":

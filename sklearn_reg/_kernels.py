@@ -22,7 +22,7 @@ from numba import njit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._penalties import ELASTICNET, GROUP, L1, L2, WD
 
-jit = njit(cache=True, nogil=True)
+jit = njit(cache=True, nogil=True, error_model="numpy")  # no ZeroDivision checks: loops vectorize
 
 # activation codes (hidden layers)
 IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3

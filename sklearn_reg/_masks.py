@@ -8,7 +8,7 @@ local, shared by every estimator of a thread) is never used.
 import numpy as np
 from numba import njit
 
-jit = njit(cache=True, nogil=True)
+jit = njit(cache=True, nogil=True, error_model="numpy")  # no ZeroDivision checks: loops vectorize
 
 
 @jit
