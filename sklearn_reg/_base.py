@@ -1,5 +1,6 @@
 """BaseRegularizedMLP: validation, parameter buffers, the fit / partial_fit loop."""
 
+import contextlib
 import copy
 import warnings
 from abc import ABC, abstractmethod
@@ -14,12 +15,29 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from threadpoolctl import ThreadpoolController
 
 from . import _kernels as K
 from . import _penalties
 
 _ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH, "relu": K.RELU}
 _LBFGS_MAX_FUN = 15000  # scikit-learn's default ``max_fun``
+
+
+#: multiply-adds of a batch's largest matrix product below which BLAS runs on one thread
+_SMALL_PRODUCT = 1 << 24
+_blas = []  # the ThreadpoolController, made at the first fit (a scikit-learn dependency)
+
+
+def _blas_threads(units, batch_size):
+    """One BLAS thread for batch-sized products, as scikit-learn's KMeans does: threaded
+    OpenBLAS gains little on them on an idle machine and collapses when cores are shared."""
+    batch = 200 if batch_size == "auto" else batch_size
+    if batch * max(i * o for i, o in zip(units[:-1], units[1:])) > _SMALL_PRODUCT:
+        return contextlib.nullcontext()
+    if not _blas:
+        _blas.append(ThreadpoolController())
+    return _blas[0].limit(limits=1, user_api="blas")
 
 
 def _kernel_array(a, dtype):
@@ -327,7 +345,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sw)
             else:
-                self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental)
+                with _blas_threads(units, self.batch_size):
+                    self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental)
         except BaseException:
             self._restore(saved)
             raise
