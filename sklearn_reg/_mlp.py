@@ -205,8 +205,10 @@ def _solver_is_stochastic(estimator):
 
 
 class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
-    __doc__ = f"""Multilayer perceptron classifier with L1 / L2 / weight-decay / elastic-net /
-    group penalties and dropout, trained by compiled kernels.
+    __doc__ = f"""Multilayer perceptron classifier with the regularizers of deep learning.
+
+    L1 (proximal), L2, decoupled weight decay, elastic-net and group penalties, dropout,
+    DropBlock and spatial dropout, trained by compiled numba kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: same
     parameters, attributes and behaviour, plus the regularization parameters
@@ -229,7 +231,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     See Also
     --------
     RegularizedMLPRegressor : The same network for regression.
-    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, with a batch-scaled L2.
+    sklearn.neural_network.MLPClassifier : The MLP of scikit-learn, with a batch-scaled L2.
 
     Examples
     --------
@@ -434,8 +436,10 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
 
 class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
-    __doc__ = f"""Multilayer perceptron regressor with L1 / L2 / weight-decay / elastic-net /
-    group penalties and dropout, trained by compiled kernels.
+    __doc__ = f"""Multilayer perceptron regressor with the regularizers of deep learning.
+
+    L1 (proximal), L2, decoupled weight decay, elastic-net and group penalties, dropout,
+    DropBlock and spatial dropout, trained by compiled numba kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: same
     parameters, attributes and behaviour, plus the regularization parameters
@@ -452,7 +456,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     See Also
     --------
     RegularizedMLPClassifier : The same network for classification.
-    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, with a batch-scaled L2.
+    sklearn.neural_network.MLPRegressor : The MLP of scikit-learn, with a batch-scaled L2.
 
     Notes
     -----
