@@ -82,7 +82,7 @@ def backprop_activation(delta, a, mask, dropped, activation):
 
 @jit
 def output_loss(z, y, sw, loss):
-    """Σ_i s_i·ℓ(y_i, z_i), turning raw outputs z into predictions p in place.
+    """Σ_i s_i·ℓ(y_i, z_i), then turns raw outputs z into predictions p in place.
 
     ℓ = ½‖p − y‖² (p = z); Σ_k p − y·z + y·log y − y (p = e^z); Σ_k softplus(z) − y·z
     (p = σ(z)); logsumexp(z) − y·z (p = softmax(z)). In all four, ∂ℓ/∂z = p − y.
@@ -100,7 +100,6 @@ def output_loss(z, y, sw, loss):
             lse = zmax + np.log(s)
             for c in range(z.shape[1]):
                 row += y[r, c] * (lse - z[r, c])
-                z[r, c] = np.exp(z[r, c] - lse)
         else:
             for c in range(z.shape[1]):
                 x = z[r, c]
@@ -108,13 +107,11 @@ def output_loss(z, y, sw, loss):
                 if loss == SQUARED_ERROR:
                     row += 0.5 * (x - t) * (x - t)
                 elif loss == POISSON:
-                    p = np.exp(x)
-                    row += p - t * x - t + (t * np.log(t) if t > 0.0 else 0.0)
-                    z[r, c] = p
+                    row += np.exp(x) - t * x - t + (t * np.log(t) if t > 0.0 else 0.0)
                 else:  # BINARY_LOG_LOSS: softplus(x) = max(x, 0) + log1p(e^−|x|)
                     row += max(x, 0.0) + np.log1p(np.exp(-abs(x))) - t * x
-                    z[r, c] = 1.0 / (1.0 + np.exp(-x))
         total += sw[r] * row
+    output_activation(z, loss)
     return total
 
 
@@ -221,18 +218,15 @@ def first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW):
 
 
 @jit
-def loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb, params, units,
-              activation, loss, masks, drop_rates, acts, deltas, outs, grad):
-    """Σ s_i·ℓ_i over the batch; grad ← ∇_θ (Σ s_i·ℓ_i / Σ s_i) by backpropagation.
+def forward(xb, data, indices, indptr, rows, is_sparse, params, units, activation, masks,
+            drop_rates, acts, out):
+    """h_l = f(h_{l−1}·W_l + b_l)·m_l into ``acts``, and z_L = h_{L−1}·W_L + b_L into ``out``.
 
-    Hidden layer l (1-based) with drop_rates[l − 1] > 0 is multiplied by its mask in
-    ``masks`` (inverted dropout, already scaled). ``masks`` / ``acts`` / ``deltas`` /
-    ``outs`` are flat buffers of at least nb rows, laid out by :func:`layer_buffer`.
+    Hidden layer l (1-based) is multiplied by its mask in ``masks`` where
+    drop_rates[l − 1] > 0; the buffers are laid out by :func:`layer_buffer`.
     """
-    nb = yb.shape[0]
+    nb = out.shape[0]
     L = units.shape[0] - 1
-    out = outs[: nb * units[L]].reshape((nb, units[L]))
-    # forward
     for l in range(L):
         W, b = layer(params, units, l)
         z = out if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
@@ -244,6 +238,22 @@ def loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb, params, units
             activate(z, activation)
             if drop_rates[l] > 0.0:
                 z *= layer_buffer(masks, units, l + 1, nb)
+
+
+@jit
+def loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb, params, units,
+              activation, loss, masks, drop_rates, acts, deltas, outs, grad):
+    """Σ s_i·ℓ_i over the batch; grad ← ∇_θ (Σ s_i·ℓ_i / Σ s_i) by backpropagation.
+
+    Hidden layer l (1-based) with drop_rates[l − 1] > 0 is multiplied by its mask in
+    ``masks`` (inverted dropout, already scaled). ``masks`` / ``acts`` / ``deltas`` /
+    ``outs`` are flat buffers of at least nb rows, laid out by :func:`layer_buffer`.
+    """
+    nb = yb.shape[0]
+    L = units.shape[0] - 1
+    out = outs[: nb * units[L]].reshape((nb, units[L]))
+    forward(xb, data, indices, indptr, rows, is_sparse, params, units, activation, masks,
+            drop_rates, acts, out)
     total = output_loss(out, yb, swb, loss)
     # backward: δ_L = s·(p − y) / Σs
     sw_sum = swb.sum()
@@ -488,16 +498,9 @@ def predict_raw(X, data, indices, indptr, is_sparse, params, units, activation, 
     for l in range(1, L):
         hidden += chunk * units[l]
     acts = np.empty(hidden, dtype=params.dtype)
+    no_drop = np.zeros(max(L - 1, 1))
     for start in range(0, n, chunk):
         nb = min(chunk, n - start)
-        rows = np.arange(start, start + nb)
         xb = X[start : start + nb] if not is_sparse else X
-        for l in range(L):
-            W, b = layer(params, units, l)
-            z = out[start : start + nb] if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
-            if l == 0:
-                first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z)
-            else:
-                affine(layer_buffer(acts, units, l, nb), W, b, z)
-            if l < L - 1:
-                activate(z, activation)
+        forward(xb, data, indices, indptr, np.arange(start, start + nb), is_sparse, params,
+                units, activation, acts, no_drop, acts, out[start : start + nb])
