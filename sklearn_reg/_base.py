@@ -229,22 +229,19 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
     def _check_solver_compatibility(self, drop_rates):
         if self.solver != "lbfgs":
             return
-        for name in ("dropblock", "spatial_dropout"):
-            if getattr(self, name) > 0:
-                raise ValueError(
-                    f"solver='lbfgs' minimises a deterministic objective: {name}="
-                    f"{getattr(self, name)!r} is not supported with it. Use solver='adam' or 'sgd'."
-                )
         if self.penalty not in _penalties.SMOOTH_PENALTIES:
             raise ValueError(
                 f"solver='lbfgs' needs a smooth objective: penalty={self.penalty!r} is "
                 "not supported with it. Use penalty='l2' or None, or solver='adam' / 'sgd'."
             )
-        if np.any(drop_rates > 0):
-            raise ValueError(
-                "solver='lbfgs' minimises a deterministic objective: dropout="
-                f"{self.dropout!r} is not supported with it. Use solver='adam' or 'sgd'."
-            )
+        masks = {"dropout": np.any(drop_rates > 0), "dropblock": self.dropblock > 0,
+                 "spatial_dropout": self.spatial_dropout > 0}
+        for name, active in masks.items():
+            if active:
+                raise ValueError(
+                    f"solver='lbfgs' minimises a deterministic objective: {name}="
+                    f"{getattr(self, name)!r} is not supported with it. Use solver='adam' or 'sgd'."
+                )
 
     # -- parameters ------------------------------------------------------------
 
