@@ -35,7 +35,8 @@ _PARAMETERS = """
           W ← sign(W)·max(\\|W\\| − τ, 0) with τ = η·λ for SGD and
           τ = η·λ / (√v̂ + ε) per coordinate for Adam. It sets weights exactly to zero.
         - 'wd': decoupled weight decay, W ← W − η·λ·W − (optimizer step), as AdamW.
-          Equal to 'l2' with half the ``alpha`` under plain SGD, different under Adam.
+          Equal to 'l2' with half the ``alpha`` under SGD without momentum, different
+          with momentum and under Adam.
         - 'elasticnet': λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·Σ W²), the L2 part as a
           gradient and the L1 part as a prox.
         - 'group': λ·Σ_j √h₁·‖W₁[j, :]‖₂ over the input features j, applied by block
