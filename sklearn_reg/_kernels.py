@@ -81,62 +81,100 @@ def backprop_activation(delta, a, mask, dropped, activation):
 
 
 @jit
-def output_loss(z, y, sw, loss):
-    """Σ_i s_i·ℓ(y_i, z_i), then turns raw outputs z into predictions p in place.
+def link_row(z, loss, with_value):
+    """z ← p = ∇A(z) in place; returns A(z) if ``with_value``: the log-partition of the link.
 
-    ℓ = ½‖p − y‖² (p = z); Σ_k p − y·z + y·log y − y (p = e^z); Σ_k softplus(z) − y·z
-    (p = σ(z)); logsumexp(z) − y·z (p = softmax(z)). In all four, ∂ℓ/∂z = p − y.
+    A(z) = ½‖z‖² (p = z), Σ_k e^z (p = e^z), Σ_k softplus(z) (p = σ(z)), logsumexp(z)
+    (p = softmax(z)): one exponential per output.
     """
-    total = 0.0
-    for r in range(z.shape[0]):
-        row = 0.0
-        if loss == MULTINOMIAL_LOG_LOSS:
-            zmax = z[r, 0]
-            for c in range(1, z.shape[1]):
-                zmax = max(zmax, z[r, c])
-            s = 0.0
-            for c in range(z.shape[1]):
-                s += np.exp(z[r, c] - zmax)
-            lse = zmax + np.log(s)
-            for c in range(z.shape[1]):
-                row += y[r, c] * (lse - z[r, c])
-        else:
-            for c in range(z.shape[1]):
-                x = z[r, c]
-                t = y[r, c]
-                if loss == SQUARED_ERROR:
-                    row += 0.5 * (x - t) * (x - t)
-                elif loss == POISSON:
-                    row += np.exp(x) - t * x - t + (t * np.log(t) if t > 0.0 else 0.0)
-                else:  # BINARY_LOG_LOSS: softplus(x) = max(x, 0) + log1p(e^−|x|)
-                    row += max(x, 0.0) + np.log1p(np.exp(-abs(x))) - t * x
-        total += sw[r] * row
-    output_activation(z, loss)
-    return total
+    a = 0.0
+    if loss == MULTINOMIAL_LOG_LOSS:
+        zmax = z[0]
+        for c in range(1, z.shape[0]):
+            zmax = max(zmax, z[c])
+        s = 0.0
+        for c in range(z.shape[0]):
+            z[c] = np.exp(z[c] - zmax)
+            s += z[c]
+        inv = 1.0 / s
+        for c in range(z.shape[0]):
+            z[c] *= inv
+        if with_value:
+            a = zmax + np.log(s)
+    else:
+        for c in range(z.shape[0]):
+            x = z[c]
+            if loss == SQUARED_ERROR:
+                a += 0.5 * x * x
+            elif loss == POISSON:
+                z[c] = np.exp(x)
+                a += z[c]
+            else:  # BINARY_LOG_LOSS: e = e^−|x|, softplus(x) = max(x, 0) + log1p(e)
+                e = np.exp(-abs(x))
+                z[c] = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+                if with_value:
+                    a += max(x, 0.0) + np.log1p(e)
+    return a
 
 
 @jit
 def output_activation(z, loss):
-    """p = g(z) in place, the output activation that ``loss`` pairs with."""
-    if loss == SQUARED_ERROR:
-        return
+    """p = g(z) in place, the output activation (∇A) that ``loss`` pairs with."""
+    if loss != SQUARED_ERROR:
+        for r in range(z.shape[0]):
+            link_row(z[r], loss, False)
+
+
+@jit
+def output_loss(z, y, sw, loss):
+    """Σ_i s_i·ℓ(y_i, z_i), then turns raw outputs z into predictions p = ∇A(z) in place.
+
+    Each loss is canonical, ℓ = A(z) − y·z + c(y): c = ½‖y‖² (squared error),
+    Σ_k y·log y − y (Poisson, the half deviance), 0 (log losses); so ∂ℓ/∂z = p − y.
+    """
+    total = 0.0
     for r in range(z.shape[0]):
-        if loss == MULTINOMIAL_LOG_LOSS:
-            zmax = z[r, 0]
-            for c in range(1, z.shape[1]):
-                zmax = max(zmax, z[r, c])
-            s = 0.0
-            for c in range(z.shape[1]):
-                z[r, c] = np.exp(z[r, c] - zmax)
-                s += z[r, c]
-            for c in range(z.shape[1]):
-                z[r, c] /= s
-        else:
-            for c in range(z.shape[1]):
-                if loss == POISSON:
-                    z[r, c] = np.exp(z[r, c])
-                else:
-                    z[r, c] = 1.0 / (1.0 + np.exp(-z[r, c]))
+        row = 0.0
+        for c in range(z.shape[1]):
+            t = y[r, c]
+            row -= t * z[r, c]
+            if loss == SQUARED_ERROR:
+                row += 0.5 * t * t
+            elif loss == POISSON and t > 0.0:
+                row += t * np.log(t) - t
+        total += sw[r] * (row + link_row(z[r], loss, True))
+    return total
+
+
+# ---------------------------------------------------------------------------
+# elementwise helpers (loops rather than array expressions: quicker to compile)
+# ---------------------------------------------------------------------------
+
+
+@jit
+def fill(a, value):
+    """a ← value everywhere (a C-contiguous)."""
+    x = a.reshape(a.size)
+    for i in range(x.shape[0]):
+        x[i] = value
+
+
+@jit
+def copy(dst, src):
+    """dst ← src (same shape, both C-contiguous)."""
+    x = dst.reshape(dst.size)
+    y = src.reshape(src.size)
+    for i in range(x.shape[0]):
+        x[i] = y[i]
+
+
+@jit
+def multiply(a, m):
+    """a ← a ⊙ m in place (same shape, both C-contiguous)."""
+    x = a.reshape(a.size)
+    y = m.reshape(m.size)
+    for i in range(x.shape[0]):
+        x[i] *= y[i]
 
 
 # ---------------------------------------------------------------------------
@@ -191,12 +229,14 @@ def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
     if is_sparse:
         for r in range(z.shape[0]):
             i = rows[r]
-            z[r, :] = b
+            zr = z[r]
+            for c in range(zr.shape[0]):
+                zr[c] = b[c]
             for k in range(indptr[i], indptr[i + 1]):
                 v = data[k]
                 Wj = W[indices[k]]
-                for c in range(z.shape[1]):
-                    z[r, c] += v * Wj[c]
+                for c in range(zr.shape[0]):
+                    zr[c] += v * Wj[c]
     else:
         affine(xb, W, b, z)
 
@@ -205,7 +245,7 @@ def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
 def first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW):
     """∂J/∂W₁ = xᵀ·δ₁ for the batch (a scatter over the non-zeros for CSR)."""
     if is_sparse:
-        gW[:, :] = 0.0
+        fill(gW, 0.0)
         for r in range(delta.shape[0]):
             i = rows[r]
             for k in range(indptr[i], indptr[i + 1]):
@@ -237,7 +277,7 @@ def forward(xb, data, indices, indptr, rows, is_sparse, params, units, activatio
         if l < L - 1:
             activate(z, activation)
             if drop_rates[l] > 0.0:
-                z *= layer_buffer(masks, units, l + 1, nb)
+                multiply(z, layer_buffer(masks, units, l + 1, nb))
 
 
 @jit
@@ -299,7 +339,10 @@ def soft_threshold(x, tau):
 @jit
 def block_soft_threshold(w, tau):
     """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0) in place, the prox of τ·‖w‖₂."""
-    norm = np.sqrt(np.sum(w * w))
+    sq = 0.0
+    for c in range(w.shape[0]):
+        sq += w[c] * w[c]
+    norm = np.sqrt(sq)
     scale = 1.0 - tau / norm if norm > tau else 0.0
     for c in range(w.shape[0]):
         w[c] *= scale
@@ -437,19 +480,19 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
         for r in range(nb):
             i = rows[r]
             if not is_sparse:
-                xb[r, :] = X[i]
+                copy(xb[r], X[i])
             elif not sparse_batch:
-                xb[r, :] = 0.0
+                fill(xb[r], 0.0)
                 for k in range(indptr[i], indptr[i + 1]):
                     xb[r, indices[k]] = data[k]
-            yb[r, :] = Y[i]
+            copy(yb[r], Y[i])
             swb[r] = sw[i]
         if dropblock_rate > 0.0:
             dropblock_mask(xmask[:nb], feature_shape, block, dropblock_rate, state, True)
-            xb *= xmask[:nb]
+            multiply(xb, xmask[:nb])
         if spatial_rate > 0.0:
             spatial_dropout_mask(xmask[:nb], feature_shape[0], spatial_rate, state)
-            xb *= xmask[:nb]
+            multiply(xb, xmask[:nb])
         for l in range(1, units.shape[0] - 1):
             if drop_rates[l - 1] > 0.0:
                 dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)
@@ -463,7 +506,10 @@ def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activ
         t += 1
         optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, beta_2,
                        epsilon, first_moment, second_moment, t, penalty, alpha, l1_ratio)
-    return total, weight, t, np.all(np.isfinite(params))
+    finite = True
+    for i in range(params.shape[0]):
+        finite &= np.isfinite(params[i])
+    return total, weight, t, finite
 
 
 @jit

@@ -186,7 +186,8 @@ def dropblock_mask(mask, shape, block, rate, state, exact=False):
     s1 = n2
     for r in range(mask.shape[0]):
         row = mask[r]
-        row[:] = 1.0
+        for c in range(n):
+            row[c] = 1.0
         # seeds over the valid region, each zeroing the block anchored at it
         for i0 in range(n0 - b0 + 1):
             for i1 in range(n1 - b1 + 1):
@@ -195,13 +196,15 @@ def dropblock_mask(mask, shape, block, rate, state, exact=False):
                         for j0 in range(i0, i0 + b0):
                             for j1 in range(i1, i1 + b1):
                                 start = j0 * s0 + j1 * s1 + i2
-                                row[start : start + b2] = 0.0
+                                for c in range(start, start + b2):
+                                    row[c] = 0.0
         kept = 0
         for c in range(n):
             if row[c] != 0.0:
                 kept += 1
-        if kept > 0:
-            row *= n / kept
+        scale = n / kept if kept > 0 else 0.0
+        for c in range(n):
+            row[c] *= scale
 
 
 @jit
@@ -220,4 +223,5 @@ def spatial_dropout_mask(mask, n_channels, p, state):
     for r in range(mask.shape[0]):
         for c in range(n_channels):
             v = 0.0 if uniform(state) < p else scale
-            mask[r, c * rest : (c + 1) * rest] = v
+            for k in range(c * rest, (c + 1) * rest):
+                mask[r, k] = v
