@@ -81,8 +81,8 @@ def backprop_activation(delta, a, mask, dropped, activation):
 
 
 @jit
-def link_row(z, loss, with_value):
-    """z ← p = ∇A(z) in place; returns A(z) if ``with_value``: the log-partition of the link.
+def link_row(z, loss):
+    """z ← p = ∇A(z) in place; returns A(z), the log-partition of the canonical link.
 
     A(z) = ½‖z‖² (p = z), Σ_k e^z (p = e^z), Σ_k softplus(z) (p = σ(z)), logsumexp(z)
     (p = softmax(z)): one exponential per output.
@@ -99,8 +99,7 @@ def link_row(z, loss, with_value):
         inv = 1.0 / s
         for c in range(z.shape[0]):
             z[c] *= inv
-        if with_value:
-            a = zmax + np.log(s)
+        a = zmax + np.log(s)
     else:
         for c in range(z.shape[0]):
             x = z[c]
@@ -112,8 +111,7 @@ def link_row(z, loss, with_value):
             else:  # BINARY_LOG_LOSS: e = e^−|x|, softplus(x) = max(x, 0) + log1p(e)
                 e = np.exp(-abs(x))
                 z[c] = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-                if with_value:
-                    a += max(x, 0.0) + np.log1p(e)
+                a += max(x, 0.0) + np.log1p(e)
     return a
 
 
@@ -122,7 +120,7 @@ def output_activation(z, loss):
     """p = g(z) in place, the output activation (∇A) that ``loss`` pairs with."""
     if loss != SQUARED_ERROR:
         for r in range(z.shape[0]):
-            link_row(z[r], loss, False)
+            link_row(z[r], loss)
 
 
 @jit
@@ -142,7 +140,7 @@ def output_loss(z, y, sw, loss):
                 row += 0.5 * t * t
             elif loss == POISSON and t > 0.0:
                 row += t * np.log(t) - t
-        total += sw[r] * (row + link_row(z[r], loss, True))
+        total += sw[r] * (row + link_row(z[r], loss))
     return total
 
 
@@ -245,7 +243,8 @@ def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
 def first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW):
     """∂J/∂W₁ = xᵀ·δ₁ for the batch (a scatter over the non-zeros for CSR)."""
     if is_sparse:
-        fill(gW, 0.0)
+        for j in range(gW.shape[0]):
+            fill(gW[j], 0.0)
         for r in range(delta.shape[0]):
             i = rows[r]
             for k in range(indptr[i], indptr[i + 1]):
@@ -422,10 +421,11 @@ def optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, 
     else:
         sgd_step(params, grad, nw, first_moment, lr, momentum, nesterov, lam2, lam1, lam_wd)
     if penalty == GROUP:
-        W0, _ = layer(params, units, 0)
+        n0 = units[0] * units[1]  # W₁ leads the flat vector
+        W0 = params[:n0].reshape((units[0], units[1]))
         v0 = W0
         if solver == ADAM:
-            v0, _ = layer(second_moment, units, 0)
+            v0 = second_moment[:n0].reshape((units[0], units[1]))
         group_prox(W0, v0, t, solver, lr, alpha, beta_2, epsilon)
 
 

@@ -65,27 +65,18 @@ def dropout_mask(mask, p, state):
 
 
 @jit
-def _padded_axis(arr, k, clip_to):
-    """Axis k of the 3-axis left padding of ``arr`` (1 on padded axes), clipped to [1, clip_to]."""
-    d = arr.shape[0]
-    if d > 3:
-        raise ValueError("feature_shape must have 1, 2 or 3 axes")
-    j = k - (3 - d)
-    v = 1 if j < 0 else arr[j]
-    return max(1, min(v, clip_to))
-
-
-@jit
 def _shape3(shape, block):
     """(n₀, n₁, n₂, b₀, b₁, b₂): map and block edges padded to 3 axes, b_k ∈ [1, n_k]."""
-    big = 1 << 62
-    n0 = _padded_axis(shape, 0, big)
-    n1 = _padded_axis(shape, 1, big)
-    n2 = _padded_axis(shape, 2, big)
-    b0 = _padded_axis(block, 0, n0)
-    b1 = _padded_axis(block, 1, n1)
-    b2 = _padded_axis(block, 2, n2)
-    return n0, n1, n2, b0, b1, b2
+    if shape.shape[0] > 3 or block.shape[0] > 3:
+        raise ValueError("feature_shape must have 1, 2 or 3 axes")
+    n = np.ones(3, dtype=np.int64)
+    b = np.ones(3, dtype=np.int64)
+    for k in range(shape.shape[0]):
+        n[3 - shape.shape[0] + k] = max(1, shape[k])
+    for k in range(block.shape[0]):
+        j = 3 - block.shape[0] + k
+        b[j] = max(1, min(block[k], n[j]))
+    return n[0], n[1], n[2], b[0], b[1], b[2]
 
 
 @jit
