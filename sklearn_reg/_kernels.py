@@ -41,19 +41,24 @@ PREDICT_CHUNK = 4096
 
 
 @jit
-def activate(z, activation):
-    """h = f(z) in place: identity z, logistic 1 / (1 + e^−z), tanh z, relu max(z, 0)."""
-    h = z.reshape(z.size)  # one loop per activation, so that each vectorizes
-    if activation == LOGISTIC:
-        for i in range(h.shape[0]):
-            h[i] = 1.0 / (1.0 + np.exp(-h[i]))
-    elif activation == TANH:  # tanh x = sign(x)·(1 − e^−2|x|) / (1 + e^−2|x|): 4× libm's tanh
-        for i in range(h.shape[0]):
-            e = np.exp(-2.0 * abs(h[i]))
-            h[i] = np.sign(h[i]) * ((1.0 - e) / (1.0 + e))
-    elif activation == RELU:
-        for i in range(h.shape[0]):
-            h[i] = max(h[i], 0.0)
+def activate(z, b, activation):
+    """h = f(z + b) in place, b added to every row: identity, 1 / (1 + e^−x), tanh x, max(x, 0)."""
+    for r in range(z.shape[0]):
+        h = z[r]  # one loop per activation, so that each vectorizes
+        if activation == RELU:
+            for c in range(h.shape[0]):
+                h[c] = max(h[c] + b[c], 0.0)
+        elif activation == LOGISTIC:
+            for c in range(h.shape[0]):
+                h[c] = 1.0 / (1.0 + np.exp(-(h[c] + b[c])))
+        elif activation == TANH:  # sign(x)·(1 − e^−2|x|) / (1 + e^−2|x|): 4× libm's tanh
+            for c in range(h.shape[0]):
+                x = h[c] + b[c]
+                e = np.exp(-2.0 * abs(x))
+                h[c] = np.sign(x) * ((1.0 - e) / (1.0 + e))
+        else:
+            for c in range(h.shape[0]):
+                h[c] += b[c]
 
 
 @jit
@@ -212,31 +217,20 @@ def layer_buffer(buf, units, l, nb):
 
 
 @jit
-def affine(a, W, b, z):
-    """z = a·W + b (a GEMM, then the bias broadcast over the rows)."""
-    np.dot(a, W, z)
-    for r in range(z.shape[0]):
-        zr = z[r]
-        for c in range(zr.shape[0]):
-            zr[c] += b[c]
-
-
-@jit
-def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z):
-    """z = x·W + b for the batch; CSR rows are read in place (rows indexes them)."""
+def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, z):
+    """z = x·W for the batch; CSR rows are read in place (rows indexes them)."""
     if is_sparse:
         for r in range(z.shape[0]):
             i = rows[r]
             zr = z[r]
-            for c in range(zr.shape[0]):
-                zr[c] = b[c]
+            fill(zr, 0.0)
             for k in range(indptr[i], indptr[i + 1]):
                 v = data[k]
                 Wj = W[indices[k]]
                 for c in range(zr.shape[0]):
                     zr[c] += v * Wj[c]
     else:
-        affine(xb, W, b, z)
+        np.dot(xb, W, z)
 
 
 @jit
@@ -270,13 +264,12 @@ def forward(xb, data, indices, indptr, rows, is_sparse, params, units, activatio
         W, b = layer(params, units, l)
         z = out if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
         if l == 0:
-            first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, b, z)
+            first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, z)
         else:
-            affine(layer_buffer(acts, units, l, nb), W, b, z)
-        if l < L - 1:
-            activate(z, activation)
-            if drop_rates[l] > 0.0:
-                multiply(z, layer_buffer(masks, units, l + 1, nb))
+            np.dot(layer_buffer(acts, units, l, nb), W, z)
+        activate(z, b, activation if l < L - 1 else IDENTITY)
+        if l < L - 1 and drop_rates[l] > 0.0:
+            multiply(z, layer_buffer(masks, units, l + 1, nb))
 
 
 @jit
