@@ -352,9 +352,13 @@ def batch_products(units, dtype, batch=BATCH_SIZE):
 
 
 def blas_thread_counts():
-    """BLAS thread counts to measure GEMMs with: 1 and every core (with threadpoolctl),
-    else only the default (None)."""
-    return sorted({1, N_CORES}) if threadpoolctl is not None else [None]
+    """BLAS thread counts to measure GEMMs with: 1 and the current count (every core,
+    unless ``--blas-threads`` lowered it), with threadpoolctl; else only the default (None)."""
+    if threadpoolctl is None:
+        return [None]
+    current = [info["num_threads"] for info in threadpoolctl.threadpool_info()
+               if info["user_api"] == "blas"]
+    return sorted({1, max(current, default=N_CORES)})
 
 
 def with_blas_threads(threads, fn):
