@@ -31,7 +31,7 @@ NUMBA_DISABLE_JIT=1 COVERAGE_FILE="$data/.coverage.nojit" python -m coverage run
     --source=sklearn_reg -m pytest -q -p no:cacheprovider \
     -W "ignore:overflow encountered in scalar:RuntimeWarning" \
     -k "not signature" \
-    tests/test_kernels.py tests/test_penalties.py tests/test_properties.py
+    tests/test_kernels.py tests/test_penalties.py tests/test_properties.py tests/test_exp.py
 nojit=$((SECONDS - start - jit))
 
 python -m coverage combine --quiet --data-file="$data/.coverage" \

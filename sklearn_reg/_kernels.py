@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._exp import exp
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._penalties import ELASTICNET, GROUP, L1, L2, WD
 
@@ -50,11 +51,11 @@ def activate(z, b, activation):
                 h[c] = max(h[c] + b[c], 0.0)
         elif activation == LOGISTIC:
             for c in range(h.shape[0]):
-                h[c] = 1.0 / (1.0 + np.exp(-(h[c] + b[c])))
+                h[c] = 1.0 / (1.0 + exp(-(h[c] + b[c])))
         elif activation == TANH:  # sign(x)·(1 − e^−2|x|) / (1 + e^−2|x|): 4× libm's tanh
             for c in range(h.shape[0]):
                 x = h[c] + b[c]
-                e = np.exp(-2.0 * abs(x))
+                e = exp(-2.0 * abs(x))
                 h[c] = np.sign(x) * ((1.0 - e) / (1.0 + e))
         else:
             for c in range(h.shape[0]):
