@@ -8,17 +8,18 @@ below e^−708 (subnormal) are flushed to 0.
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic, overload
 
-jit = njit(cache=True, nogil=True, error_model="numpy")
+from ._jit import jit
+
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93145751953125e-1  # ln 2 = LN2_HI + LN2_LO, LN2_HI with 11 trailing zero bits
 LN2_LO = 1.42860682030941723212e-6
 EXP_MIN = -708.0
 EXP_MAX = 709.782712893384  # log of the largest float64
-_INV_FACTORIAL = np.array([1.0 / np.prod(np.arange(1.0, k + 1.0)) for k in range(13)])  # 1/k!
+_INV_FACTORIAL = np.array([1.0 / np.prod(np.arange(1.0, k + 1.0)) for k in range(14)])  # 1/k!
 
 
 def as_float64(bits):
@@ -49,7 +50,7 @@ def exp(x):
     v = min(max(w, EXP_MIN), EXP_MAX) if w == w else 0.0
     n = np.floor(v * LOG2E + 0.5)
     r = (v - n * LN2_HI) - n * LN2_LO
-    p = 1.0 / 6227020800.0  # 1/13!, then Horner down to 1/0!
+    p = _INV_FACTORIAL[13]  # Horner, from 1/13! down to 1/0!
     for k in range(12, -1, -1):
         p = p * r + _INV_FACTORIAL[k]
     y = (p + p) * as_float64((np.int64(n) + 1022) << 52)  # n ≤ 1024: 2ⁿ = 2·2ⁿ⁻¹

@@ -17,13 +17,12 @@ Input kinds. Dense input is a C-contiguous 2-D ``X``; CSR input is passed as
 import math
 
 import numpy as np
-from numba import njit
 
 from ._exp import exp
+from ._jit import jit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._penalties import ELASTICNET, GROUP, L1, L2, WD
 
-jit = njit(cache=True, nogil=True, error_model="numpy")  # no ZeroDivision checks: loops vectorize
 
 # activation codes (hidden layers)
 IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3

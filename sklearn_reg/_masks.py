@@ -6,9 +6,8 @@ local, shared by every estimator of a thread) is never used.
 """
 
 import numpy as np
-from numba import njit
 
-jit = njit(cache=True, nogil=True, error_model="numpy")  # no ZeroDivision checks: loops vectorize
+from ._jit import jit
 
 
 @jit
