@@ -2,13 +2,14 @@
 
 import contextlib
 import copy
+import threading
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
+from scipy.special import xlogy
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -18,15 +19,24 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from threadpoolctl import ThreadpoolController
 
 from . import _kernels as K
-from . import _penalties
+from ._optim import ADAM, SGD
+from ._penalties import PENALTIES, PENALTY_CODES, value
+from ._records import Network, Optimizer, Regularization, data_record, kernel_array
+from ._schedule import Schedule
 
 _ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH, "relu": K.RELU}
-_LBFGS_MAX_FUN = 15000  # scikit-learn's default ``max_fun``
 
+#: a training loss this many times above both the loss where the fit started and the loss
+#: of the best constant prediction (at least 1) counts as diverging, as a non-finite one
+DIVERGENCE_FACTOR = 1e4
 
 #: multiply-adds of a batch's largest matrix product below which BLAS runs on one thread
 _SMALL_PRODUCT = 1 << 24
 _blas = []  # the ThreadpoolController, made at the first fit (a scikit-learn dependency)
+
+#: ids of the estimator objects being fitted right now, in any thread
+_fitting = set()
+_fitting_lock = threading.Lock()
 
 
 def _blas_threads(units, batch_size):
@@ -40,25 +50,52 @@ def _blas_threads(units, batch_size):
     return _blas[0].limit(limits=1, user_api="blas")
 
 
-def _kernel_array(a, dtype):
-    """``a`` as a C-contiguous writable array of ``dtype``: read-only arrays (joblib's
-    memmaps) would make numba compile another specialization of every kernel."""
-    return np.require(a, dtype=dtype, requirements=["C", "W"])
+@contextlib.contextmanager
+def _exclusive_fit(estimator):
+    """Refuse a second concurrent fit of the same estimator object (they would share
+    its buffers); different objects fit in parallel freely."""
+    with _fitting_lock:
+        if id(estimator) in _fitting:
+            raise RuntimeError(
+                f"This {type(estimator).__name__} is already being fitted in another "
+                "thread; fitting one estimator object from two threads at once would mix "
+                "their updates. Fit a clone per thread (sklearn.base.clone)."
+            )
+        _fitting.add(id(estimator))
+    try:
+        yield
+    finally:
+        with _fitting_lock:
+            _fitting.discard(id(estimator))
 
 
-def _kernel_input(X, dtype):
-    """(X, data, indices, indptr, is_sparse) as the kernels take them: dense or CSR."""
-    if sp.issparse(X):
-        X = X.tocsr()
-        return (
-            np.empty((0, 0), dtype=dtype),
-            _kernel_array(X.data, dtype),
-            _kernel_array(X.indices, np.int64),
-            _kernel_array(X.indptr, np.int64),
-            True,
-        )
-    none = np.empty(0, dtype=np.int64)
-    return _kernel_array(X, dtype), np.empty(0, dtype=dtype), none, none, False
+def _int_tuple(value):
+    """``value`` (an int or a sequence of ints) as a tuple of Python ints, or None."""
+    values = (value,) if isinstance(value, Integral) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        return None
+    if not all(isinstance(v, Integral) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return None
+    return tuple(int(v) for v in values)
+
+
+def _constant_loss(Y, sw, loss):
+    """Mean loss of the best constant prediction: the scale against which divergence is told."""
+    w = sw / sw.sum()
+    p = w @ Y
+    if loss == K.SQUARED_ERROR:
+        per_row = 0.5 * ((Y - p) ** 2).sum(axis=1)
+    elif loss == K.POISSON:
+        p = np.maximum(p, np.finfo(np.float64).tiny)
+        per_row = (xlogy(Y, Y / p) - Y + p).sum(axis=1)
+    elif loss == K.BINARY_LOG_LOSS:
+        p = np.clip(p, 1e-15, 1 - 1e-15)
+        per_row = -(xlogy(Y, p) + xlogy(1 - Y, 1 - p)).sum(axis=1)
+    else:
+        per_row = -xlogy(Y, np.maximum(p, 1e-15)).sum(axis=1)
+    return float(w @ per_row)
 
 
 class BaseRegularizedMLP(BaseEstimator, ABC):
@@ -68,15 +105,17 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(_ACTIVATION_CODES))],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "penalty": [StrOptions({"l1", "l2", "wd", "elasticnet", "group"}), None],
+        "penalty": [StrOptions({p for p in PENALTIES if p is not None}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "dropblock": [Interval(Real, 0, 1, closed="left")],
-        "block_size": [Interval(Integral, 1, None, closed="left"), tuple],
+        "block_size": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "dropblock_schedule": [StrOptions({"linear", "constant"})],
+        "dropblock_scale": [StrOptions({"feature", "sample"})],
         "spatial_dropout": [Interval(Real, 0, 1, closed="left")],
-        "feature_shape": [tuple, None],
+        "feature_shape": ["array-like", None],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -95,46 +134,13 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
-    @abstractmethod
-    def __init__(self, hidden_layer_sizes, activation, solver, penalty, alpha, l1_ratio,
-                 dropout, dropblock, block_size, dropblock_schedule, spatial_dropout,
-                 feature_shape, batch_size, learning_rate, learning_rate_init, power_t, max_iter,
-                 loss, shuffle, random_state, tol, verbose, warm_start, momentum,
-                 nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2,
-                 epsilon, n_iter_no_change):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.dropout = dropout
-        self.dropblock = dropblock
-        self.block_size = block_size
-        self.dropblock_schedule = dropblock_schedule
-        self.spatial_dropout = spatial_dropout
-        self.feature_shape = feature_shape
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.loss = loss
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
+    def _store_parameters(self, parameters):
+        """Set every constructor parameter from ``locals()`` of ``__init__``."""
+        for name in self._get_param_names():
+            setattr(self, name, parameters[name])
 
     # -- hooks of the subclasses ------------------------------------------------
 
@@ -167,7 +173,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         tags.input_tags.sparse = True
         return tags
 
-    # -- configuration ---------------------------------------------------------
+    # -- configuration: validated parameters -------------------------------------
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -178,6 +184,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         return sizes
 
     def _drop_rates(self, n_hidden):
+        """The dropout rate of each hidden layer, or None when no layer drops."""
         try:
             rates = np.asarray(self.dropout, dtype=np.float64)
         except (TypeError, ValueError):
@@ -189,59 +196,92 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 "dropout must be a float in [0, 1) or one such float per hidden layer "
                 f"({n_hidden}), got {self.dropout!r}."
             )
-        return np.concatenate([rates, [0.0]])  # never empty, for the kernels' typing
+        return rates if np.any(rates > 0) else None
 
-    def _input_masks(self, X):
-        """(feature_shape, block) as int64 arrays for the input masks, validated against X."""
-        n_features = X.shape[1]
-        shape = (n_features,) if self.feature_shape is None else tuple(self.feature_shape)
-        if not all(isinstance(n, Integral) and n > 0 for n in shape) or not 1 <= len(shape) <= 3:
-            raise ValueError(f"feature_shape must be 1 to 3 positive integers, got {self.feature_shape!r}.")
+    def _input_masks(self, n_features):
+        """(feature_shape, block) as int64 arrays, validated against the input width."""
+        shape = (n_features,) if self.feature_shape is None else _int_tuple(self.feature_shape)
+        if shape is None or not 1 <= len(shape) <= 3 or min(shape) < 1:
+            raise ValueError(
+                f"feature_shape must be 1 to 3 positive integers, got {self.feature_shape!r}."
+            )
         if np.prod(shape) != n_features:
             raise ValueError(
                 f"feature_shape={shape} holds {int(np.prod(shape))} features but X has "
                 f"{n_features} features."
             )
-        block = self.block_size
-        block = tuple(block) if isinstance(block, tuple) else (block,) * len(shape)
-        positive = all(isinstance(b, Integral) and b >= 1 for b in block)
-        if not positive or self.dropblock > 0:
-            if len(block) != len(shape) or not positive:
-                raise ValueError(
-                    f"block_size must be a positive integer or one per axis of feature_shape "
-                    f"{shape}, got {self.block_size!r}."
-                )
-            if any(b > n for b, n in zip(block, shape)):
-                raise ValueError(f"block_size={self.block_size!r} is larger than an axis of feature_shape {shape}.")
+        block = _int_tuple(self.block_size)
+        if block is not None and len(block) == 1:
+            block = block * len(shape)
+        if block is None or len(block) != len(shape) or min(block) < 1:
+            raise ValueError(
+                f"block_size must be a positive integer or one per axis of feature_shape "
+                f"{shape}, got {self.block_size!r}."
+            )
+        if self.dropblock > 0 and any(b > n for b, n in zip(block, shape)):
+            raise ValueError(
+                f"block_size={self.block_size!r} is larger than an axis of feature_shape {shape}."
+            )
         if self.spatial_dropout > 0 and len(shape) < 2:
             raise ValueError(
                 "spatial_dropout drops whole channels and needs a channel axis: set "
                 f"feature_shape=(n_channels, ...), got feature_shape={self.feature_shape!r}."
             )
-        return np.array(shape, dtype=np.int64), np.array(block[: len(shape)], dtype=np.int64)
+        return np.array(shape, dtype=np.int64), np.array(block, dtype=np.int64)
+
+    def _check_solver_compatibility(self, drop_rates):
+        if self.solver != "lbfgs":
+            return
+        if not PENALTIES[self.penalty].smooth or self.penalty == "wd":
+            smooth = sorted(repr(p) for p, row in PENALTIES.items() if row.smooth and p != "wd")
+            raise ValueError(
+                f"solver='lbfgs' needs a smooth objective: penalty={self.penalty!r} is "
+                f"not supported with it. Use penalty in {', '.join(smooth)}, or "
+                "solver='adam' / 'sgd'."
+            )
+        stochastic = {"dropout": drop_rates is not None, "dropblock": self.dropblock > 0,
+                      "spatial_dropout": self.spatial_dropout > 0,
+                      "max_norm": self.max_norm is not None}
+        for name, active in stochastic.items():
+            if active:
+                raise ValueError(
+                    f"solver='lbfgs' minimises a deterministic, unconstrained objective: "
+                    f"{name}={getattr(self, name)!r} is not supported with it. Use "
+                    "solver='adam' or 'sgd'."
+                )
+
+    # -- the kernels' records ------------------------------------------------------
+
+    def _network(self):
+        return Network(self._units(), _ACTIVATION_CODES[self.activation], self._loss_code())
+
+    def _regularization(self, drop_rates, input_masks, dropblock_rate):
+        feature_shape, block = input_masks
+        masked = self.dropblock > 0 or self.spatial_dropout > 0
+        return Regularization(
+            penalty=PENALTY_CODES[self.penalty], alpha=float(self.alpha),
+            l1_ratio=float(self.l1_ratio),
+            max_norm=0.0 if self.max_norm is None else float(self.max_norm),
+            drop_rates=drop_rates, mask_shape=feature_shape if masked else None,
+            block_size=block, dropblock_rate=dropblock_rate,
+            spatial_rate=float(self.spatial_dropout),
+            dropblock_per_feature=self.dropblock_scale == "feature",
+        )
+
+    def _optimizer(self, lr, batch_size):
+        return Optimizer(
+            solver=ADAM if self.solver == "adam" else SGD, lr=float(lr),
+            momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum),
+            beta_1=float(self.beta_1), beta_2=float(self.beta_2), epsilon=float(self.epsilon),
+            first_moment=self._first_moment, second_moment=self._second_moment,
+            batch_size=batch_size, shuffle=bool(self.shuffle),
+        )
 
     def _dropblock_rate(self):
         """The DropBlock rate of the next epoch: ramped linearly from 0 over max_iter epochs."""
         if self.dropblock_schedule == "constant":
             return float(self.dropblock)
-        return float(self.dropblock) * min(1.0, (self.n_iter_ + 1) / self.max_iter)
-
-    def _check_solver_compatibility(self, drop_rates):
-        if self.solver != "lbfgs":
-            return
-        if self.penalty not in _penalties.SMOOTH_PENALTIES:
-            raise ValueError(
-                f"solver='lbfgs' needs a smooth objective: penalty={self.penalty!r} is "
-                "not supported with it. Use penalty='l2' or None, or solver='adam' / 'sgd'."
-            )
-        masks = {"dropout": np.any(drop_rates > 0), "dropblock": self.dropblock > 0,
-                 "spatial_dropout": self.spatial_dropout > 0}
-        for name, active in masks.items():
-            if active:
-                raise ValueError(
-                    f"solver='lbfgs' minimises a deterministic objective: {name}="
-                    f"{getattr(self, name)!r} is not supported with it. Use solver='adam' or 'sgd'."
-                )
+        return float(self.dropblock) * min(1.0, (self._n_epochs + 1) / self.max_iter)
 
     # -- parameters ------------------------------------------------------------
 
@@ -249,6 +289,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         """Glorot-uniform weights as scikit-learn's MLP draws them, reset attributes."""
         self.n_iter_ = 0
         self.t_ = 0
+        self._n_epochs = 0
         self.n_outputs_ = units[-1]
         self.n_layers_ = len(units)
         self.out_activation_ = self._out_activation()
@@ -314,62 +355,70 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         hidden = self._hidden_sizes()
         drop_rates = self._drop_rates(len(hidden))
         self._check_solver_compatibility(drop_rates)
-        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        saved = copy.deepcopy(self._fitted_state())
-        try:
-            X, Y = self._validate_input(X, y, incremental, reset=first_pass, classes=classes)
-            sw = self._sample_weight(X, y, sample_weight, incremental)
-            if np.any(sw < 0) or not sw.sum() > 0:
-                raise ValueError(
-                    "sample_weight (times class_weight) must be non-negative with a positive "
-                    "sum: a negative weight makes the objective unbounded, a zero sum leaves "
-                    "nothing to fit."
-                )
-            units = [X.shape[1]] + hidden + [Y.shape[1]]
-            rs = check_random_state(self.random_state)
-            if first_pass:
-                self._initialize(units, X.dtype, rs)
-            elif list(self._units()) != units:
-                raise ValueError(
-                    f"The layer sizes {units} differ from those of the fitted model "
-                    f"{list(self._units())}: warm_start and partial_fit keep the architecture."
-                )
-            dtype = self.coefs_[0].dtype
-            X = X.astype(dtype, copy=False)
-            Y = _kernel_array(Y, dtype)
-            sw = _kernel_array(sw, dtype)
-            input_masks = self._input_masks(X)  # validates feature_shape for every solver
-            if self.solver == "lbfgs":
-                self._fit_lbfgs(X, Y, sw)
-            else:
-                with _blas_threads(units, self.batch_size):
-                    self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental)
-        except BaseException:
-            self._restore(saved)
-            raise
+        with _exclusive_fit(self):
+            first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+            saved = copy.deepcopy(self._fitted_state())
+            try:
+                X, Y, sw, units, rs = self._prepare(X, y, sample_weight, hidden, incremental,
+                                                    first_pass, classes)
+                input_masks = self._input_masks(X.shape[1])  # checked for every solver
+                if self.solver == "lbfgs":
+                    self._fit_lbfgs(X, Y, sw)
+                else:
+                    with _blas_threads(units, self.batch_size):
+                        self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental)
+            except BaseException:
+                self._restore(saved)
+                raise
         return self
 
-    def _diverged(self, where):
+    def _prepare(self, X, y, sample_weight, hidden, incremental, first_pass, classes):
+        """Validated X, targets Y, weights sw in the model's dtype; the layer sizes."""
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass, classes=classes)
+        sw = self._sample_weight(X, y, sample_weight, incremental)
+        if np.any(sw < 0) or not sw.sum() > 0:
+            raise ValueError(
+                "sample_weight (times class_weight) must be non-negative with a positive "
+                "sum: a negative weight makes the objective unbounded, a zero sum leaves "
+                "nothing to fit."
+            )
+        units = [X.shape[1]] + hidden + [Y.shape[1]]
+        rs = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(units, X.dtype, rs)
+        elif list(self._units()) != units:
+            raise ValueError(
+                f"The layer sizes {units} differ from those of the fitted model "
+                f"{list(self._units())}: warm_start and partial_fit keep the architecture."
+            )
+        dtype = self.coefs_[0].dtype
+        return (X.astype(dtype, copy=False), kernel_array(Y, dtype), kernel_array(sw, dtype),
+                units, rs)
+
+    def _diverged(self, where, cause="the loss or the weights became non-finite"):
         remedy = "Scale the features" if self.solver == "lbfgs" else (
             f"Lower learning_rate_init (now {self.learning_rate_init}) or scale the features"
         )
+        if self.solver == "sgd" and self.penalty in ("l2", "elasticnet"):
+            remedy += ("; with plain SGD the L2 step is W ← (1 − 2ηλ)W − η∇, unstable once "
+                       "2·learning_rate_init·alpha > 2")
         return ValueError(
-            f"Training diverged {where}: the loss or the weights became non-finite. "
-            f"{remedy}, e.g. with sklearn.preprocessing.StandardScaler."
+            f"Training diverged {where}: {cause}. {remedy}, e.g. with "
+            "sklearn.preprocessing.StandardScaler. (Solver produced non-finite parameter "
+            "weights. The input data may contain large values and need to be preprocessed.)"
         )
 
     def _fit_lbfgs(self, X, Y, sw):
         params = self._flat_params()
-        units = self._units()
-        self._set_params(params, units)
+        network = self._network()
+        self._set_params(params, network.units)
         grad = np.empty_like(params)
         alpha = self.alpha if self.penalty == "l2" else 0.0
-        args = _kernel_input(X, params.dtype) + (Y, sw)
-        activation = _ACTIVATION_CODES[self.activation]
+        data = data_record(X, params.dtype)
 
         def objective(theta):
             params[:] = theta
-            J = K.objective_grad(*args, params, units, activation, self._loss_code(), alpha, grad)
+            J = K.objective_grad(data, Y, sw, params, network, alpha, grad)
             return J, grad.astype(np.float64)
 
         def report(intermediate_result):
@@ -385,7 +434,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         try:
             res = scipy.optimize.minimize(
                 objective, params.astype(np.float64), method="L-BFGS-B", jac=True, callback=report,
-                options={"maxfun": _LBFGS_MAX_FUN, "maxiter": self.max_iter, "gtol": self.tol},
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
             )
         except KeyboardInterrupt:
             if report.last is None:
@@ -397,19 +446,17 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         if res.status != 0:
             warnings.warn(
                 f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): "
-                f"{res.message}. Increase max_iter or scale the data.",
+                f"{res.message}. Increase max_iter (or max_fun) or scale the data.",
                 ConvergenceWarning,
             )
         params[:] = res.x
         self.n_iter_ = min(res.nit, self.max_iter)
         self.loss_ = float(res.fun)
 
-    def _fit_stochastic(self, X, Y, sw, drop_rates, input_masks, rs, incremental):
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        params = self._flat_params()
-        units = self._units()
-        self._set_params(params, units)
+    # -- the stochastic solvers, stage by stage ------------------------------------
+
+    def _reset_optimizer(self, params, incremental):
+        """Fresh moments and η, unless partial_fit continues with the same solver."""
         if not hasattr(self, "loss_curve_"):  # continuing an 'lbfgs' fit
             self.loss_curve_ = []
             self._init_stopping_state()
@@ -423,121 +470,95 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             self._n_steps = 0
             self._learning_rate = float(self.learning_rate_init)
 
-        early_stopping = self.early_stopping
-        if early_stopping:
-            stratify = None
-            if self.out_activation_ == "softmax":
-                stratify = Y.argmax(axis=1)
-            elif is_classifier(self) and self.n_outputs_ == 1:
-                stratify = Y[:, 0]
-            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-            if n_val < 2 or n_val >= X.shape[0]:
-                raise ValueError(  # before train_test_split, whose message names test_size
-                    f"early_stopping holds out validation_fraction={self.validation_fraction} "
-                    f"of the {X.shape[0]} samples: {n_val} for validation, "
-                    f"{X.shape[0] - n_val} for training; it needs at least 2 and 1. Adjust "
-                    "'validation_fraction' or use more samples."
-                )
+    def _validation_split(self, X, Y, sw, rs):
+        """(X, Y, sw) for training and the held-out (X, Y, sw) of early stopping."""
+        stratify = None
+        if self.out_activation_ == "softmax":
+            stratify = Y.argmax(axis=1)
+        elif is_classifier(self) and self.n_outputs_ == 1:
+            stratify = Y[:, 0] > 0.5  # as scikit-learn's MLP: the binarized labels
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2 or n_val >= X.shape[0]:
+            raise ValueError(  # before train_test_split, whose message names test_size
+                "The validation set is too small. Increase 'validation_fraction' or the "
+                f"size of your dataset: early_stopping holds out validation_fraction="
+                f"{self.validation_fraction} of the {X.shape[0]} samples, {n_val} for "
+                f"validation and {X.shape[0] - n_val} for training; it needs at least 2 and 1."
+            )
+        try:
             X, X_val, Y, Y_val, sw, sw_val = train_test_split(
                 X, Y, sw, random_state=rs, test_size=self.validation_fraction, stratify=stratify
             )
-            val_input = _kernel_input(X_val, params.dtype)
+        except ValueError as error:
+            if "least populated" not in str(error):
+                raise
+            raise ValueError(
+                f"{error} early_stopping holds out a validation set stratified by class, "
+                "which needs at least 2 samples of every class: remove the rare classes or "
+                "set early_stopping=False."
+            ) from error
+        return (X, Y, sw), (X_val, Y_val, sw_val)
 
-        n_samples = X.shape[0]
+    def _batch_size(self, n_samples):
         if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
 
-        train_input = _kernel_input(X, params.dtype)
+    def _fit_stochastic(self, X, Y, sw, drop_rates, input_masks, rs, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        params = self._flat_params()
+        network = self._network()
+        self._set_params(params, network.units)
+        self._reset_optimizer(params, incremental)
+        validation = None
+        if self.early_stopping:
+            (X, Y, sw), validation = self._validation_split(X, Y, sw, rs)
+        data = data_record(X, params.dtype)
+        batch_size = self._batch_size(X.shape[0])
         seed = int(rs.randint(np.iinfo(np.int32).max))
-        config = (
-            units, _ACTIVATION_CODES[self.activation], self._loss_code(),
-            _penalties.PENALTY_CODES[self.penalty], float(self.alpha), float(self.l1_ratio),
-            drop_rates, *input_masks,
-        )
-        solver = K.ADAM if self.solver == "adam" else K.SGD
-        # the parameters of the best validation score: on a warm start, the current ones
-        best = params.copy() if early_stopping and self.validation_scores_ else None
-        # the optimizer's state from before the running epoch, to roll that epoch back
-        state = (params, self._first_moment, self._second_moment)
-        before = [np.empty_like(a) for a in state]
-        n_steps_before = self._n_steps
-        in_epoch = False
-
-        def roll_back_epoch():
-            for a, b in zip(state, before):
-                a[:] = b
-            self._n_steps = n_steps_before
-
+        baseline = max(_constant_loss(Y.astype(np.float64), sw.astype(np.float64), network.loss),
+                       1.0)
+        scale = baseline
+        data_loss = None
+        schedule = Schedule(self)
+        # the weights of the best validation score: on a warm start, the current ones
+        best = params.copy() if validation is not None and self.validation_scores_ else None
+        epoch = _Epoch(self, params)
+        self.n_iter_ = 0
         try:
             for _ in range(self.max_iter):
-                lr = self._learning_rate if self.solver == "sgd" else float(self.learning_rate_init)
-                for a, b in zip(state, before):
-                    b[:] = a
-                n_steps_before = self._n_steps
-                in_epoch = True
-                loss_sum, weight_sum, self._n_steps, finite = K.train_epoch(
-                    *train_input, Y, sw, params, *config, self._dropblock_rate(),
-                    float(self.spatial_dropout), solver, lr, float(self.momentum),
-                    bool(self.nesterovs_momentum), float(self.beta_1), float(self.beta_2),
-                    float(self.epsilon), self._first_moment, self._second_moment,
-                    self._n_steps, batch_size, bool(self.shuffle), seed, self.n_iter_,
-                )
-                in_epoch = False
-                # an overflowing gradient can leave the weights finite but Adam's v infinite
-                finite = finite and all(np.isfinite(m).all() for m in state[1:])
-                if not finite:
-                    if early_stopping and self.validation_scores_:
-                        roll_back_epoch()  # finite moments; the best weights follow below
+                regularization = self._regularization(drop_rates, input_masks,
+                                                      self._dropblock_rate())
+                data_loss = epoch.run(data, Y, sw, network, regularization,
+                                      self._optimizer(schedule.lr, batch_size), seed)
+                if data_loss is not None and self.n_iter_ == 0:
+                    scale = max(scale, epoch.start_loss)
+                problem = epoch.divergence(data_loss, scale)
+                if problem is not None:
+                    if validation is not None and self.validation_scores_:
+                        epoch.roll_back()  # finite moments; the best weights follow below
                         warnings.warn(
-                            f"Training diverged at epoch {self.n_iter_ + 1}; stopped and "
-                            "restored the weights of the best validation score. Lower "
-                            "learning_rate_init or scale the features.",
+                            f"Training diverged at epoch {self.n_iter_ + 1} ({problem}); "
+                            "stopped and restored the weights of the best validation "
+                            "score. Lower learning_rate_init or scale the features.",
                             ConvergenceWarning,
                         )
                         break
-                    raise self._diverged(f"at epoch {self.n_iter_ + 1}")
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = loss_sum / weight_sum + self.alpha * _penalties.value(
-                    self.penalty, self.coefs_, self.l1_ratio
-                )
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-
-                if early_stopping:
-                    if self._validate_epoch(params, units, val_input, Y_val, sw_val):
+                    raise self._diverged(f"at epoch {self.n_iter_ + 1}", problem)
+                self._end_epoch(data_loss, X.shape[0], schedule)
+                if validation is not None:
+                    if self._validate_epoch(params, network, validation, schedule):
                         best = params.copy()
                 else:
-                    self._update_no_improvement(self.loss_curve_[-1] > self.best_loss_ - self.tol)
+                    schedule.record(self.loss_curve_[-1] <= self.best_loss_ - self.tol)
                     self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    self._learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    msg = (
-                        f"{what} did not improve more than tol={self.tol:f} for "
-                        f"{self.n_iter_no_change} consecutive epochs."
-                    )
-                    if self.solver == "sgd" and self.learning_rate == "adaptive" and self._learning_rate > 1e-6:
-                        self._learning_rate /= 5.0
-                        self._no_improvement_count = 0
-                        if self.verbose:
-                            print(msg + " Setting learning rate to %f" % self._learning_rate)
-                    else:
-                        if self.verbose:
-                            small = " Learning rate too small." if self.learning_rate == "adaptive" and self.solver == "sgd" else ""
-                            print(msg + small + " Stopping.")
-                        break
-                if incremental:
+                schedule.epoch_end(self.t_)
+                if schedule.should_stop(validation is not None, self.verbose) or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
@@ -548,25 +569,41 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         except KeyboardInterrupt:
             # Ctrl-C is raised as the kernel returns, after its epoch changed the
             # parameters and moments in place: roll back that uncounted epoch.
-            if in_epoch:
-                roll_back_epoch()
+            epoch.roll_back_if_running()
             warnings.warn("Training interrupted by user.")
+        finally:
+            schedule.save()
         if best is not None:
             params[:] = best
+        elif data_loss is not None and data_loss > DIVERGENCE_FACTOR * baseline:
+            raise self._diverged(
+                "by the end of the fit",
+                f"the training loss {data_loss:.3g} is more than {DIVERGENCE_FACTOR:g} times "
+                f"the loss of the best constant prediction ({baseline:.3g})",
+            )
 
-    def _update_no_improvement(self, no_improvement):
-        self._no_improvement_count = self._no_improvement_count + 1 if no_improvement else 0
+    def _end_epoch(self, data_loss, n_samples, schedule):
+        """Count the epoch and record ``loss_`` (data loss + λ·Ω)."""
+        self.n_iter_ += 1
+        self._n_epochs += 1
+        self.t_ += n_samples
+        self.loss_ = data_loss + self.alpha * value(self.penalty, self.coefs_, self.l1_ratio)
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
-    def _validate_epoch(self, params, units, val_input, Y_val, sw_val):
+    def _validate_epoch(self, params, network, validation, schedule):
         """Score the validation set; True when the score is the best so far."""
-        P = self._raw_output(val_input, params, units, Y_val.shape[0])
-        val_loss = K.output_loss(P, Y_val, sw_val, self._loss_code()) / sw_val.sum()
-        score = self._score_predictions(P, Y_val, sw_val)
+        X_val, Y_val, sw_val = validation
+        P = self._raw_output(data_record(X_val, params.dtype), params, network.units,
+                             Y_val.shape[0])
+        val_loss = K.output_loss(P, Y_val, sw_val, network.loss) / sw_val.sum()
+        score = self._score_predictions(P, Y_val, sw_val) if np.isfinite(P).all() else np.nan
         self.validation_scores_.append(score)
         self.validation_loss_curve_.append(float(val_loss))
         if self.verbose:
             print("Validation score: %f" % score)
-        self._update_no_improvement(score < self.best_validation_score_ + self.tol)
+        schedule.record(score >= self.best_validation_score_ + self.tol)
         if score > self.best_validation_score_:
             self.best_validation_score_ = score
             return True
@@ -574,9 +611,9 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
 
     # -- predict -----------------------------------------------------------------
 
-    def _raw_output(self, kernel_input, params, units, n_samples):
+    def _raw_output(self, data, params, units, n_samples):
         out = np.empty((n_samples, units[-1]), dtype=params.dtype)
-        K.predict_raw(*kernel_input, params, units, _ACTIVATION_CODES[self.activation], out)
+        K.predict_raw(data, params, self._network(), out)
         return out
 
     def _forward(self, X):
@@ -584,6 +621,59 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
         params = self._flat_params()
-        out = self._raw_output(_kernel_input(X, params.dtype), params, self._units(), X.shape[0])
+        out = self._raw_output(data_record(X, params.dtype), params, self._units(), X.shape[0])
         K.output_activation(out, self._loss_code())
         return out
+
+
+class _Epoch:
+    """One epoch of the compiled kernel, with what is needed to undo it.
+
+    Holds the optimizer state from before the running epoch (parameters and moments), so
+    that a diverged or interrupted epoch can be rolled back to finite values.
+    """
+
+    def __init__(self, estimator, params):
+        self.estimator = estimator
+        self.state = (params, estimator._first_moment, estimator._second_moment)
+        self.before = [np.empty_like(a) for a in self.state]
+        self.n_steps_before = estimator._n_steps
+        self.running = False
+        self.finite = True
+        self.start_loss = None
+
+    def run(self, data, Y, sw, network, regularization, optimizer, seed):
+        """Run the kernel once; the epoch's mean data loss, or None if it was not finite."""
+        est = self.estimator
+        for a, b in zip(self.state, self.before):
+            b[:] = a
+        self.n_steps_before = est._n_steps
+        self.running = True
+        loss_sum, weight_sum, est._n_steps, finite, first = K.train_epoch(
+            data, Y, sw, self.state[0], network, regularization, optimizer, est._n_steps,
+            seed, est._n_epochs,
+        )
+        self.running = False
+        self.start_loss = first
+        # an overflowing gradient can leave the weights finite but Adam's v infinite
+        self.finite = finite and all(np.isfinite(m).all() for m in self.state[1:])
+        return loss_sum / weight_sum if self.finite else None
+
+    def divergence(self, data_loss, scale):
+        """Why the epoch counts as diverged (non-finite, or exploded), else None."""
+        if data_loss is None:
+            return "the loss or the weights became non-finite"
+        if data_loss > DIVERGENCE_FACTOR * scale:
+            return (f"the training loss {data_loss:.3g} exploded to more than "
+                    f"{DIVERGENCE_FACTOR:g} times where the fit started ({scale:.3g})")
+        return None
+
+    def roll_back(self):
+        """Restore the parameters and moments from before the last epoch."""
+        for a, b in zip(self.state, self.before):
+            a[:] = b
+        self.estimator._n_steps = self.n_steps_before
+
+    def roll_back_if_running(self):
+        if self.running:
+            self.roll_back()

@@ -462,51 +462,15 @@ class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifie
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, alphas=10, cv=None,
                  scoring=None, n_jobs=None, selection="best", path_max_iter=20,
-                 solver="adam", penalty="l2", l1_ratio=0.5, dropout=0.0, dropblock=0.0,
-                 block_size=3, dropblock_schedule="linear", spatial_dropout=0.0,
-                 feature_shape=None, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=1e-3, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False,
-                 momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, class_weight=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.alphas = alphas
-        self.cv = cv
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.selection = selection
-        self.path_max_iter = path_max_iter
-        self.solver = solver
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.dropout = dropout
-        self.dropblock = dropblock
-        self.block_size = block_size
-        self.dropblock_schedule = dropblock_schedule
-        self.spatial_dropout = spatial_dropout
-        self.feature_shape = feature_shape
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.loss = "log_loss"
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
+                 solver="adam", penalty="l2", l1_ratio=0.5, max_norm=None, dropout=0.0,
+                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
+                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, class_weight=None):
+        self._store_parameters(locals())
 
 
 class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor):
@@ -519,50 +483,15 @@ class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor)
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
                  alphas=10, cv=None, scoring=None, n_jobs=None, selection="best",
-                 path_max_iter=20, solver="adam", penalty="l2", l1_ratio=0.5, dropout=0.0,
-                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
-                 spatial_dropout=0.0, feature_shape=None, batch_size="auto",
-                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 path_max_iter=20, solver="adam", penalty="l2", l1_ratio=0.5, max_norm=None,
+                 dropout=0.0, dropblock=0.0, block_size=3, dropblock_schedule="linear",
+                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.alphas = alphas
-        self.cv = cv
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.selection = selection
-        self.path_max_iter = path_max_iter
-        self.solver = solver
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.dropout = dropout
-        self.dropblock = dropblock
-        self.block_size = block_size
-        self.dropblock_schedule = dropblock_schedule
-        self.spatial_dropout = spatial_dropout
-        self.feature_shape = feature_shape
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        self._store_parameters(locals())
 
 
 _CLASSIFIER_EXAMPLES = """

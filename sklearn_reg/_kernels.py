@@ -1,35 +1,35 @@
-"""Compiled kernels: activations, losses, forward / backward, prox, optimizer steps.
+"""Compiled kernels: activations, losses, forward / backward, the training epoch, prediction.
 
-Everything here is plain numba on numpy arrays and integer codes, so that one
-compiled function serves every configuration of a dtype (and input kind). The
-kernels know nothing of estimators.
+Everything here is plain numba on numpy arrays, integer codes and the named records of
+:mod:`sklearn_reg._records`, so that one compiled function serves every activation,
+loss, penalty and solver of a dtype. The kernels know nothing of estimators.
 
 Parameter layout. All parameters live in one flat vector ``params``: first every
 weight matrix ``W_l`` of shape ``(units[l], units[l + 1])`` in C order, then every
 bias ``b_l``. The weights are thus ``params[:n_weights]``, which is all that the
 penalties touch. ``units = [n_features, h_1, ..., h_{L-1}, n_outputs]``.
 
-Input kinds. Dense input is a C-contiguous 2-D ``X``; CSR input is passed as
-``(data, indices, indptr)`` with ``is_sparse=True`` and a ``(0, 0)`` placeholder
-``X``. Only the first layer looks at the input, so only it has two code paths.
+Optional parts. The record fields that may be ``None`` (``X`` or the CSR arrays, the
+dropout rates, the input-mask layout) are passed as direct arguments to the small
+functions that branch on them, each code path guarded by ``is not None`` of the
+argument it reads: numba prunes a branch whose condition tests an argument typed
+``None`` (and only such a branch), so a dense fit without masks compiles no CSR and no
+mask code. Exactly one of ``X`` and ``data`` is ``None``.
 """
-
-import math
 
 import numpy as np
 
 from ._exp import exp
 from ._jit import jit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
-from ._penalties import ELASTICNET, GROUP, L1, L2, WD
-
+from ._optim import ADAM, adam_step, sgd_step
+from ._penalties import l2_gradient, max_norm_project, penalty_rates, prox
+from ._records import Data
 
 # activation codes (hidden layers)
 IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3
 # loss codes; each fixes its canonical output activation, so ∂loss/∂z = p − y
 SQUARED_ERROR, POISSON, BINARY_LOG_LOSS, MULTINOMIAL_LOG_LOSS = 0, 1, 2, 3
-# solver codes
-SGD, ADAM = 0, 1
 
 #: rows per chunk in :func:`predict_raw`, bounding its memory
 PREDICT_CHUNK = 4096
@@ -217,9 +217,37 @@ def layer_buffer(buf, units, l, nb):
 
 
 @jit
-def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, z):
-    """z = x·W for the batch; CSR rows are read in place (rows indexes them)."""
-    if is_sparse:
+def layer_dropped(drop_rates, l):
+    """Whether hidden layer l + 1 (0-based rate index l) is dropped out; never if no rates."""
+    if drop_rates is None:
+        return False
+    return drop_rates[l] > 0.0
+
+
+@jit
+def rows_of(X, start, stop):
+    """X[start:stop]: every dense batch is this one slice type, so kernels compile once."""
+    return X[start:stop]
+
+
+@jit
+def dense_rows(X, data, start, stop):
+    """:func:`rows_of` for dense input; None for CSR input (guarded as :func:`rows_record`)."""
+    if data is None:
+        if X is not None:
+            return rows_of(X, start, stop)
+    if X is None:
+        if data is not None:
+            return None
+    raise ValueError("exactly one of X and data must be given")
+
+
+@jit
+def first_layer_forward(X, data, indices, indptr, rows, W, z):
+    """z = x·W for the batch: dense rows X, or the CSR rows ``rows`` read in place."""
+    if X is not None:
+        np.dot(X, W, z)
+    if data is not None:
         for r in range(z.shape[0]):
             i = rows[r]
             zr = z[r]
@@ -229,14 +257,14 @@ def first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, z):
                 Wj = W[indices[k]]
                 for c in range(zr.shape[0]):
                     zr[c] += v * Wj[c]
-    else:
-        np.dot(xb, W, z)
 
 
 @jit
-def first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW):
+def first_layer_gradient(X, data, indices, indptr, rows, delta, gW):
     """∂J/∂W₁ = xᵀ·δ₁ for the batch (a scatter over the non-zeros for CSR)."""
-    if is_sparse:
+    if X is not None:
+        np.dot(X.T, delta, gW)
+    if data is not None:
         for j in range(gW.shape[0]):
             fill(gW[j], 0.0)
         for r in range(delta.shape[0]):
@@ -246,180 +274,103 @@ def first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW):
                 gj = gW[indices[k]]
                 for c in range(delta.shape[1]):
                     gj[c] += v * delta[r, c]
-    else:
-        np.dot(xb.T, delta, gW)
 
 
 @jit
-def forward(xb, data, indices, indptr, rows, is_sparse, params, units, activation, masks,
-            drop_rates, acts, out):
+def forward(batch, rows, params, network, drop_rates, masks, acts, out):
     """h_l = f(h_{l−1}·W_l + b_l)·m_l into ``acts``, and z_L = h_{L−1}·W_L + b_L into ``out``.
 
-    Hidden layer l (1-based) is multiplied by its mask in ``masks`` where
-    drop_rates[l − 1] > 0; the buffers are laid out by :func:`layer_buffer`.
+    ``batch`` is a :class:`~sklearn_reg._records.Data` record of the batch's rows (CSR
+    rows are ``rows`` of it). Hidden layer l (1-based) is multiplied by its dropout mask
+    in ``masks`` where drop_rates[l − 1] > 0; the buffers are laid out by
+    :func:`layer_buffer`.
     """
+    units = network.units
     nb = out.shape[0]
     L = units.shape[0] - 1
     for l in range(L):
         W, b = layer(params, units, l)
         z = out if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
         if l == 0:
-            first_layer_forward(xb, data, indices, indptr, rows, is_sparse, W, z)
+            first_layer_forward(batch.X, batch.data, batch.indices, batch.indptr, rows, W, z)
         else:
             np.dot(layer_buffer(acts, units, l, nb), W, z)
-        activate(z, b, activation if l < L - 1 else IDENTITY)
-        if l < L - 1 and drop_rates[l] > 0.0:
+        activate(z, b, network.activation if l < L - 1 else IDENTITY)
+        if l < L - 1 and layer_dropped(drop_rates, l):
             multiply(z, layer_buffer(masks, units, l + 1, nb))
 
 
 @jit
-def loss_grad(xb, data, indices, indptr, rows, is_sparse, yb, swb, params, units,
-              activation, loss, masks, drop_rates, acts, deltas, outs, grad):
+def loss_grad(batch, rows, Y, sw, params, network, drop_rates, masks, buffers, grad):
     """Σ s_i·ℓ_i over the batch; grad ← ∇_θ (Σ s_i·ℓ_i / Σ s_i) by backpropagation.
 
-    Hidden layer l (1-based) with drop_rates[l − 1] > 0 is multiplied by its mask in
-    ``masks`` (inverted dropout, already scaled). ``masks`` / ``acts`` / ``deltas`` /
-    ``outs`` are flat buffers of at least nb rows, laid out by :func:`layer_buffer`.
+    ``Y`` / ``sw`` are the batch's targets and weights; ``masks`` holds the dropout masks
+    (inverted dropout, already scaled) of the layers that :func:`layer_dropped`;
+    ``buffers = (acts, deltas, outs)`` are flat work buffers of at least nb rows.
     """
-    nb = yb.shape[0]
+    acts, deltas, outs = buffers
+    units = network.units
+    nb = Y.shape[0]
     L = units.shape[0] - 1
     out = outs[: nb * units[L]].reshape((nb, units[L]))
-    forward(xb, data, indices, indptr, rows, is_sparse, params, units, activation, masks,
-            drop_rates, acts, out)
-    total = output_loss(out, yb, swb, loss)
+    forward(batch, rows, params, network, drop_rates, masks, acts, out)
+    total = output_loss(out, Y, sw, network.loss)
     # backward: δ_L = s·(p − y) / Σs
-    sw_sum = swb.sum()
+    sw_sum = sw.sum()
     inv = 1.0 / sw_sum if sw_sum > 0.0 else 0.0
     for r in range(nb):
-        s = swb[r] * inv
+        s = sw[r] * inv
         for c in range(out.shape[1]):
-            out[r, c] = s * (out[r, c] - yb[r, c])
+            out[r, c] = s * (out[r, c] - Y[r, c])
     delta = out
     for l in range(L - 1, -1, -1):
         W, _ = layer(params, units, l)
         gW, gb = layer(grad, units, l)
-        for c in range(gb.shape[0]):
-            gb[c] = 0.0
+        fill(gb, 0.0)
         for r in range(nb):
             dr = delta[r]
             for c in range(gb.shape[0]):
                 gb[c] += dr[c]
         if l == 0:
-            first_layer_gradient(xb, data, indices, indptr, rows, is_sparse, delta, gW)
+            first_layer_gradient(batch.X, batch.data, batch.indices, batch.indptr, rows, delta,
+                                 gW)
             break
         a = layer_buffer(acts, units, l, nb)
         np.dot(a.T, delta, gW)
         prev = layer_buffer(deltas, units, l, nb)
         np.dot(delta, W.T, prev)
-        m = layer_buffer(masks, units, l, nb)
-        backprop_activation(prev, a, m, drop_rates[l - 1] > 0.0, activation)
+        dropped = layer_dropped(drop_rates, l - 1)
+        m = layer_buffer(masks, units, l, nb) if dropped else a  # a: unused then
+        backprop_activation(prev, a, m, dropped, network.activation)
         delta = prev
     return total
 
 
 # ---------------------------------------------------------------------------
-# prox operators and optimizer steps
+# one optimizer step with the penalty's prox and the max-norm constraint
 # ---------------------------------------------------------------------------
 
 
 @jit
-def soft_threshold(x, tau):
-    """S_τ(x) = sign(x)·max(|x| − τ, 0), the prox of τ·|x|."""
-    return math.copysign(max(abs(x) - tau, 0.0), x) + (x - x)  # + 0: −0 → +0, NaN stays NaN
-
-
-@jit
-def block_soft_threshold(w, tau):
-    """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0) in place, the prox of τ·‖w‖₂."""
-    sq = 0.0
-    for c in range(w.shape[0]):
-        sq += w[c] * w[c]
-    norm = np.sqrt(sq)
-    scale = 1.0 - tau / norm if norm > tau else 0.0
-    for c in range(w.shape[0]):
-        w[c] *= scale
-
-
-@jit
-def penalty_rates(penalty, alpha, l1_ratio):
-    """(λ₂, λ₁, λ_wd): the L2 gradient 2λ₂W, the L1 prox weight, the decoupled decay."""
-    if penalty == L2:
-        return alpha, 0.0, 0.0
-    if penalty == L1:
-        return 0.0, alpha, 0.0
-    if penalty == WD:
-        return 0.0, 0.0, alpha
-    if penalty == ELASTICNET:
-        return alpha * (1.0 - l1_ratio), alpha * l1_ratio, 0.0
-    return 0.0, 0.0, 0.0
-
-
-@jit
-def sgd_step(params, grad, n_weights, velocity, lr, momentum, nesterov, lam2, lam1, lam_wd):
-    """v ← μv − η(g + 2λ₂w); w ← S_{ηλ₁}(w + [μv − η(g + 2λ₂w) if Nesterov else v] − ηλ_wd·w)."""
-    nest = 1.0 if nesterov else 0.0
-    for i in range(params.shape[0]):
-        penalized = 1.0 if i < n_weights else 0.0  # biases are never penalized
-        w = params[i]
-        g = grad[i] + penalized * 2.0 * lam2 * w
-        v = momentum * velocity[i] - lr * g
-        velocity[i] = v
-        new = w + nest * (momentum * v - lr * g) + (1.0 - nest) * v - penalized * lr * lam_wd * w
-        params[i] = soft_threshold(new, penalized * lr * lam1)
-
-
-@jit
-def adam_step(params, grad, n_weights, m, v, t, lr, beta_1, beta_2, epsilon, lam2, lam1, lam_wd):
-    """Adam at step t with g + 2λ₂w; w ← S_τ(w − η·m̂/(√v̂ + ε) − ηλ_wd·w), τ = ηλ₁/(√v̂ + ε)."""
-    c1 = 1.0 / (1.0 - beta_1**t)
-    c2 = 1.0 / (1.0 - beta_2**t)
-    for i in range(params.shape[0]):
-        penalized = 1.0 if i < n_weights else 0.0  # biases are never penalized
-        w = params[i]
-        g = grad[i] + penalized * 2.0 * lam2 * w
-        mi = beta_1 * m[i] + (1.0 - beta_1) * g
-        vi = beta_2 * v[i] + (1.0 - beta_2) * g * g
-        m[i] = mi
-        v[i] = vi
-        step = lr / (np.sqrt(vi * c2) + epsilon)
-        new = w - step * (mi * c1) - penalized * lr * lam_wd * w
-        params[i] = soft_threshold(new, penalized * lam1 * step)
-
-
-@jit
-def group_prox(W0, v0, t, solver, lr, alpha, beta_2, epsilon):
-    """W₀[j] ← BST_τ(W₀[j]) per input feature j, τ = η·λ·√h₁ (÷ mean_j(√v̂ + ε) under Adam)."""
-    h = W0.shape[1]
-    tau = lr * alpha * np.sqrt(h)
-    c2 = 1.0 / (1.0 - beta_2**t) if solver == ADAM else 1.0
-    for j in range(W0.shape[0]):
-        scale = 1.0
-        if solver == ADAM:  # scalar preconditioner per group: the mean of √v̂ + ε
-            s = 0.0
-            for c in range(h):
-                s += np.sqrt(v0[j, c] * c2) + epsilon
-            scale = h / s
-        block_soft_threshold(W0[j], tau * scale)
-
-
-@jit
-def optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, beta_2,
-                   epsilon, first_moment, second_moment, t, penalty, alpha, l1_ratio):
-    """One SGD / Adam step on θ with the penalty's gradient, decay and prox."""
+def optimizer_step(params, grad, step, network, regularization, optimizer, t):
+    """One SGD / Adam step on θ with the penalty's gradient and decay, its prox, then the
+    max-norm projection of every hidden unit's incoming weights; ``step`` is scratch."""
+    units = network.units
     nw = n_weights_of(units)
-    lam2, lam1, lam_wd = penalty_rates(penalty, alpha, l1_ratio)
-    if solver == ADAM:
-        adam_step(params, grad, nw, first_moment, second_moment, t, lr, beta_1, beta_2,
-                  epsilon, lam2, lam1, lam_wd)
+    reg = regularization
+    lam2, _, lam_wd = penalty_rates(reg.penalty, reg.alpha, reg.l1_ratio)
+    opt = optimizer
+    if opt.solver == ADAM:
+        adam_step(params, grad, step, nw, opt.first_moment, opt.second_moment, t, opt.lr,
+                  opt.beta_1, opt.beta_2, opt.epsilon, lam2, lam_wd)
     else:
-        sgd_step(params, grad, nw, first_moment, lr, momentum, nesterov, lam2, lam1, lam_wd)
-    if penalty == GROUP:
-        n0 = units[0] * units[1]  # W₁ leads the flat vector
-        W0 = params[:n0].reshape((units[0], units[1]))
-        v0 = W0
-        if solver == ADAM:
-            v0 = second_moment[:n0].reshape((units[0], units[1]))
-        group_prox(W0, v0, t, solver, lr, alpha, beta_2, epsilon)
+        sgd_step(params, grad, step, nw, opt.first_moment, opt.lr, opt.momentum,
+                 opt.nesterov, lam2, lam_wd)
+    prox(params[:nw], step[:nw], units[0] * units[1], units[1], reg.penalty, reg.alpha,
+         reg.l1_ratio)
+    if reg.max_norm > 0.0:
+        for l in range(units.shape[0] - 2):  # hidden units only, not the outputs
+            max_norm_project(layer(params, units, l)[0], reg.max_norm, step)
 
 
 # ---------------------------------------------------------------------------
@@ -428,118 +379,170 @@ def optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, 
 
 
 @jit
-def train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, units, activation,
-                loss, penalty, alpha, l1_ratio, drop_rates, feature_shape, block,
-                dropblock_rate, spatial_rate, solver, lr, momentum, nesterov, beta_1,
-                beta_2, epsilon, first_moment, second_moment, t, batch_size, shuffle,
-                seed, epoch):
-    """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
-
-    The input batch is multiplied by a DropBlock mask (on the features viewed with
-    ``feature_shape``) and / or a spatial-dropout mask (channels = axis 0); CSR rows
-    are then gathered densely, since the mask touches every feature.
-
-    Returns (Σ s_i·ℓ_i, Σ s_i, t, finite): t counts the optimizer steps, and the epoch
-    stops early with ``finite=False`` as soon as a batch loss is not finite.
-    """
-    n = Y.shape[0]
-    n_features = units[0]
-    state = seed_state(seed, epoch)
-    idx = np.arange(n)
-    if shuffle:
-        permute(idx, state)
-    hidden = 0
-    for l in range(1, units.shape[0] - 1):
-        hidden += batch_size * units[l]
-    acts = np.empty(hidden, dtype=params.dtype)
-    deltas = np.empty(hidden, dtype=params.dtype)
-    masks = np.empty(hidden, dtype=params.dtype)
-    input_masked = dropblock_rate > 0.0 or spatial_rate > 0.0
-    sparse_batch = is_sparse and not input_masked
-    xbuf = np.empty((batch_size, 0 if sparse_batch else n_features), dtype=params.dtype)
-    xmask = np.empty((batch_size, n_features if input_masked else 0), dtype=params.dtype)
-    ybuf = np.empty((batch_size, Y.shape[1]), dtype=params.dtype)
-    swbuf = np.empty(batch_size, dtype=params.dtype)
-    outs = np.empty(batch_size * Y.shape[1], dtype=params.dtype)
-    grad = np.empty_like(params)
-    total = 0.0
-    weight = 0.0
-    for start in range(0, n, batch_size):
-        nb = min(batch_size, n - start)
-        rows = idx[start : start + nb]
-        xb = xbuf[:nb]
-        yb = ybuf[:nb]
-        swb = swbuf[:nb]
-        for r in range(nb):
-            i = rows[r]
-            if not is_sparse:
-                copy(xb[r], X[i])
-            elif not sparse_batch:
+def gather(X, mask_shape, data, indices, indptr, rows, xb):
+    """xb[r] ← x_{rows[r]}: dense rows copied; CSR rows scattered only when input masks
+    need them dense (otherwise the first layer reads them in place)."""
+    if X is not None:
+        for r in range(rows.shape[0]):
+            copy(xb[r], X[rows[r]])
+    if data is not None:
+        if mask_shape is not None:
+            for r in range(rows.shape[0]):
+                i = rows[r]
                 fill(xb[r], 0.0)
                 for k in range(indptr[i], indptr[i + 1]):
                     xb[r, indices[k]] = data[k]
-            copy(yb[r], Y[i])
-            swb[r] = sw[i]
-        if dropblock_rate > 0.0:
-            dropblock_mask(xmask[:nb], feature_shape, block, dropblock_rate, state, True)
-            multiply(xb, xmask[:nb])
-        if spatial_rate > 0.0:
-            spatial_dropout_mask(xmask[:nb], feature_shape[0], spatial_rate, state)
-            multiply(xb, xmask[:nb])
-        for l in range(1, units.shape[0] - 1):
-            if drop_rates[l - 1] > 0.0:
-                dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)
-        batch_loss = loss_grad(xb, data, indices, indptr, rows, sparse_batch, yb, swb,
-                               params, units, activation, loss, masks, drop_rates,
-                               acts, deltas, outs, grad)
-        if not np.isfinite(batch_loss):
-            return total + batch_loss, weight, t, False
-        total += batch_loss
-        weight += swb.sum()
-        t += 1
-        optimizer_step(params, grad, units, solver, lr, momentum, nesterov, beta_1, beta_2,
-                       epsilon, first_moment, second_moment, t, penalty, alpha, l1_ratio)
-    finite = True
-    for i in range(params.shape[0]):
-        finite &= np.isfinite(params[i])
-    return total, weight, t, finite
 
 
 @jit
-def objective_grad(X, data, indices, indptr, is_sparse, Y, sw, params, units, activation,
-                   loss, alpha, grad):
-    """J = Σ s_i·ℓ_i / Σ s_i + λ·Σ W² and grad ← ∇J, over the whole data (L-BFGS)."""
-    n = Y.shape[0]
+def rows_record(X, values, data, rows):
+    """The :class:`Data` record of a batch: the input record ``data`` itself for CSR input
+    (X None, CSR ``values``: its rows are read in place), else the dense ``rows``. (Two
+    guarded returns, so that numba keeps exactly one of them for each input kind.)"""
+    if X is None:
+        if values is not None:
+            return data
+    if values is None:
+        if X is not None:
+            return Data(rows, None, None, None)
+    raise ValueError("exactly one of X and data must be given")
+
+
+@jit
+def batch_loss_grad(data, mask_shape, xb, rows, Y, sw, params, network, drop_rates, masks,
+                    buffers, grad):
+    """:func:`loss_grad` of the batch: on the gathered dense rows ``xb`` when input masks
+    are on (CSR rows included), else on the input's own kind."""
+    if mask_shape is not None:
+        return loss_grad(Data(xb, None, None, None), rows, Y, sw, params, network, drop_rates,
+                         masks, buffers, grad)
+    return loss_grad(rows_record(data.X, data.data, data, xb), rows, Y, sw, params, network,
+                     drop_rates, masks, buffers, grad)
+
+
+@jit
+def mask_inputs(xb, xmask, mask_shape, regularization, state):
+    """xb ← xb ⊙ m for the DropBlock and spatial-dropout masks m drawn for the batch."""
+    if mask_shape is None:
+        return
+    reg = regularization
+    if reg.dropblock_rate > 0.0:
+        dropblock_mask(xmask, mask_shape, reg.block_size, reg.dropblock_rate, state,
+                       exact=True, per_feature=reg.dropblock_per_feature)
+        multiply(xb, xmask)
+    if reg.spatial_rate > 0.0:
+        spatial_dropout_mask(xmask, mask_shape[0], reg.spatial_rate, state)
+        multiply(xb, xmask)
+
+
+@jit
+def draw_dropout_masks(masks, units, drop_rates, nb, state):
+    """Inverted-dropout masks of every dropped hidden layer for a batch of nb rows."""
+    if drop_rates is None:
+        return
+    for l in range(1, units.shape[0] - 1):
+        if drop_rates[l - 1] > 0.0:
+            dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)
+
+
+@jit
+def hidden_size(units, n_rows):
+    """Σ_l n_rows·h_l over the hidden layers: the length of a flat per-layer buffer."""
     hidden = 0
     for l in range(1, units.shape[0] - 1):
-        hidden += n * units[l]
+        hidden += n_rows * units[l]
+    return hidden
+
+
+@jit
+def train_epoch(data, Y, sw, params, network, regularization, optimizer, t, seed, epoch):
+    """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
+
+    ``data`` / ``network`` / ``regularization`` / ``optimizer`` are the records of
+    :mod:`sklearn_reg._records`. The input batch is multiplied by a DropBlock mask (on
+    the features viewed with ``mask_shape``) and / or a spatial-dropout mask (channels
+    = axis 0); CSR rows are then gathered densely, since the mask touches every feature.
+
+    Returns (Σ s_i·ℓ_i, Σ s_i, t, finite, first): t counts the optimizer steps, the epoch
+    stops early with ``finite=False`` as soon as a batch loss is not finite, and
+    ``first`` is the mean loss of the first batch, at the weights the epoch started from.
+    """
+    reg = regularization
+    units = network.units
+    batch_size = optimizer.batch_size
+    n = Y.shape[0]
+    state = seed_state(seed, epoch)
+    idx = np.arange(n)
+    if optimizer.shuffle:
+        permute(idx, state)
+    hidden = hidden_size(units, batch_size)
     acts = np.empty(hidden, dtype=params.dtype)
-    deltas = np.empty(hidden, dtype=params.dtype)
-    no_drop = np.zeros(max(units.shape[0] - 2, 1))
-    total = loss_grad(X, data, indices, indptr, np.arange(n), is_sparse, Y, sw, params,
-                      units, activation, loss, acts, no_drop, acts, deltas,
-                      np.empty(Y.size, dtype=params.dtype), grad)
-    nw = n_weights_of(units)
+    buffers = (acts, np.empty(hidden, dtype=params.dtype),
+               np.empty(batch_size * Y.shape[1], dtype=params.dtype))
+    masks = np.empty(hidden if reg.drop_rates is not None else 0, dtype=params.dtype)
+    dense = data.X is not None or reg.mask_shape is not None
+    xbuf = np.empty((batch_size, units[0] if dense else 0), dtype=params.dtype)
+    xmask = np.empty((batch_size, units[0] if reg.mask_shape is not None else 0),
+                     dtype=params.dtype)
+    ybuf = np.empty((batch_size, Y.shape[1]), dtype=params.dtype)
+    swbuf = np.empty(batch_size, dtype=params.dtype)
+    grad = np.empty_like(params)
+    step = np.empty_like(params)
+    total = 0.0
+    weight = 0.0
+    first = np.nan
+    for start in range(0, n, batch_size):
+        nb = min(batch_size, n - start)
+        rows = idx[start : start + nb]
+        xb = rows_of(xbuf, 0, nb)
+        yb = ybuf[:nb]
+        swb = swbuf[:nb]
+        gather(data.X, reg.mask_shape, data.data, data.indices, data.indptr, rows, xb)
+        for r in range(nb):
+            copy(yb[r], Y[rows[r]])
+            swb[r] = sw[rows[r]]
+        mask_inputs(xb, xmask[:nb], reg.mask_shape, reg, state)
+        draw_dropout_masks(masks, units, reg.drop_rates, nb, state)
+        batch_loss = batch_loss_grad(data, reg.mask_shape, xb, rows, yb, swb, params, network,
+                                     reg.drop_rates, masks, buffers, grad)
+        if start == 0:
+            first = batch_loss / swb.sum()
+        if not np.isfinite(batch_loss):
+            return total + batch_loss, weight, t, False, first
+        total += batch_loss
+        weight += swb.sum()
+        t += 1
+        optimizer_step(params, grad, step, network, reg, optimizer, t)
+    finite = True
+    for i in range(params.shape[0]):
+        finite &= np.isfinite(params[i])
+    return total, weight, t, finite, first
+
+
+@jit
+def objective_grad(data, Y, sw, params, network, alpha, grad):
+    """J = Σ s_i·ℓ_i / Σ s_i + λ·Σ W² and grad ← ∇J, over the whole data (L-BFGS)."""
+    n = Y.shape[0]
+    hidden = hidden_size(network.units, n)
+    buffers = (np.empty(hidden, dtype=params.dtype), np.empty(hidden, dtype=params.dtype),
+               np.empty(Y.size, dtype=params.dtype))
+    total = loss_grad(rows_record(data.X, data.data, data, dense_rows(data.X, data.data, 0, n)), np.arange(n), Y, sw, params, network, None, buffers[0], buffers,
+                      grad)
+    nw = n_weights_of(network.units)
     sq = 0.0
     for i in range(nw):
         sq += params[i] * params[i]
-        grad[i] += 2.0 * alpha * params[i]
+        grad[i] += l2_gradient(params[i], alpha)
     return total / sw.sum() + alpha * sq
 
 
 @jit
-def predict_raw(X, data, indices, indptr, is_sparse, params, units, activation, out):
+def predict_raw(data, params, network, out):
     """out ← the network's raw outputs z_L (before the output activation), in row chunks."""
     n = out.shape[0]
-    L = units.shape[0] - 1
     chunk = min(PREDICT_CHUNK, max(n, 1))
-    hidden = 0
-    for l in range(1, L):
-        hidden += chunk * units[l]
-    acts = np.empty(hidden, dtype=params.dtype)
-    no_drop = np.zeros(max(L - 1, 1))
+    acts = np.empty(hidden_size(network.units, chunk), dtype=params.dtype)
     for start in range(0, n, chunk):
-        nb = min(chunk, n - start)
-        xb = X[start : start + nb] if not is_sparse else X
-        forward(xb, data, indices, indptr, np.arange(start, start + nb), is_sparse, params,
-                units, activation, acts, no_drop, acts, out[start : start + nb])
+        stop = min(start + chunk, n)
+        forward(rows_record(data.X, data.data, data, dense_rows(data.X, data.data, start, stop)),
+                np.arange(start, stop), params, network, None, acts, acts, out[start:stop])

@@ -82,7 +82,7 @@ def _shape3(shape, block):
 def dropblock_gamma(rate, shape, block):
     """γ = rate / Π_k b_k · Π_k n_k / (n_k − b_k + 1), clamped to [0, 1] (the paper's γ).
 
-    This is the contract formula of DESIGN §3. It counts every seed as b^d dropped
+    The DropBlock paper's formula. It counts every seed as b^d dropped
     positions, ignoring that blocks overlap and that edge positions are covered by
     fewer seeds, so the realised drop fraction is *below* ``rate`` (0.095 for 0.1 and
     0.256 for 0.3 with b = 3 on an 8×8 map); :func:`dropblock_gamma_exact` hits it.
@@ -151,8 +151,24 @@ def dropblock_gamma_exact(rate, shape, block):
 
 
 @jit
-def dropblock_mask(mask, shape, block, rate, state, exact=False):
-    """m = 0 on b₁×…×b_d blocks seeded with probability γ, else count(m) / count_ones(m) per row.
+def keep_scale(n0, n1, n2, b0, b1, b2, gamma):
+    """1 / P(pos kept) = (1 − γ)^−c(pos) for every position of the map, in C order."""
+    scale = np.empty(n0 * n1 * n2)
+    lg = np.log1p(-gamma) if gamma < 1.0 else -np.inf
+    for i0 in range(n0):
+        c0 = _seeds_covering(i0, n0, b0)
+        for i1 in range(n1):
+            c1 = _seeds_covering(i1, n1, b1)
+            for i2 in range(n2):
+                c = c0 * c1 * _seeds_covering(i2, n2, b2)
+                kept = np.exp(c * lg)
+                scale[(i0 * n1 + i1) * n2 + i2] = 1.0 / kept if kept > 0.0 else 0.0
+    return scale
+
+
+@jit
+def dropblock_mask(mask, shape, block, rate, state, exact=False, per_feature=False):
+    """m = 0 on b₁×…×b_d blocks seeded with probability γ, else a scale: per row or per feature.
 
     ``mask`` is (n_rows, Π shape), each row the C-order flattening of ``shape``. Per
     row: every valid seed position s (s_k ≤ n_k − b_k on each axis, so the blocks fit)
@@ -166,6 +182,9 @@ def dropblock_mask(mask, shape, block, rate, state, exact=False):
     the zeros of :func:`dropout_mask` from the same state (γ = rate, same uniforms),
     only the scale differs (per-row count/count_ones instead of 1 / (1 − p)).
     Σ_j m_j = n on every row that keeps something: the row's total mass is preserved.
+    With ``per_feature=True`` the kept entries are instead scaled by 1 / P(keep) =
+    1 / (1 − γ)^c(pos) (exact inverted DropBlock): E[m_j] = 1 for every feature j,
+    edges included, as inverted dropout guarantees per unit.
     """
     n0, n1, n2, b0, b1, b2 = _shape3(shape, block)
     n = n0 * n1 * n2
@@ -174,6 +193,7 @@ def dropblock_mask(mask, shape, block, rate, state, exact=False):
     g = dropblock_gamma_exact(rate, shape, block) if exact else dropblock_gamma(rate, shape, block)
     s0 = n1 * n2  # C-order strides of the padded map
     s1 = n2
+    inv_keep = keep_scale(n0, n1, n2, b0, b1, b2, g) if per_feature else np.ones(0)
     for r in range(mask.shape[0]):
         row = mask[r]
         for c in range(n):
@@ -188,13 +208,17 @@ def dropblock_mask(mask, shape, block, rate, state, exact=False):
                                 start = j0 * s0 + j1 * s1 + i2
                                 for c in range(start, start + b2):
                                     row[c] = 0.0
-        kept = 0
-        for c in range(n):
-            if row[c] != 0.0:
-                kept += 1
-        scale = n / kept if kept > 0 else 0.0
-        for c in range(n):
-            row[c] *= scale
+        if per_feature:
+            for c in range(n):
+                row[c] *= inv_keep[c]
+        else:
+            kept = 0
+            for c in range(n):
+                if row[c] != 0.0:
+                    kept += 1
+            scale = n / kept if kept > 0 else 0.0
+            for c in range(n):
+                row[c] *= scale
 
 
 @jit

@@ -52,6 +52,13 @@ _PARAMETERS = """
     l1_ratio : float, default=0.5
         Share of L1 in 'elasticnet', in [0, 1].
 
+    max_norm : float or None, default=None
+        Max-norm constraint c > 0 (Srivastava et al., 2014): after each step, the
+        incoming weight vector of every hidden unit (a column of ``coefs_[i]``,
+        ``i < n_layers_ - 2``) is projected onto the ball ‖w‖₂ ≤ c, as Keras'
+        ``MaxNorm(axis=0)``. Combines with every penalty and with dropout, with which
+        it is the classic pairing. None applies no constraint.
+
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
         Inverted dropout on the hidden activations, one rate in [0, 1) or one per
         hidden layer: in training each activation is zeroed with probability p and the
@@ -60,14 +67,14 @@ _PARAMETERS = """
 
     dropblock : float, default=0.0
         DropBlock rate in [0, 1) on the input features viewed with ``feature_shape``:
-        block seeds are drawn in the region where a whole block fits, each zeroes a
-        ``block_size`` block, and the kept inputs of each sample are rescaled by
-        count(mask) / count_ones(mask). The seed rate γ is chosen so that the expected
+        block seeds are drawn in the region where a whole block fits and each zeroes a
+        ``block_size`` block. The seed rate γ is chosen so that the expected
         share of dropped inputs equals ``dropblock`` (the paper's
         γ = rate / b^d · Π_k n_k / (n_k − b + 1) undershoots it where blocks overlap).
-        ``block_size=1`` is dropout on the inputs.
+        ``block_size=1`` is dropout on the inputs. The kept inputs are rescaled as
+        ``dropblock_scale`` says.
 
-    block_size : int or tuple of int, default=3
+    block_size : int or sequence of int, default=3
         Edge of the DropBlock blocks, one for every axis or one per axis of
         ``feature_shape``; at most the size of each axis.
 
@@ -76,11 +83,19 @@ _PARAMETERS = """
         epochs (epoch k uses ``dropblock * min(1, k / max_iter)``), as the DropBlock
         paper recommends; 'constant' uses ``dropblock`` from the first epoch.
 
+    dropblock_scale : {'feature', 'sample'}, default='feature'
+        Rescaling of the inputs that DropBlock keeps. 'feature': each feature by
+        1 / P(kept) = 1 / (1 − γ)^c, c the number of seeds whose block covers it (exact
+        inverted DropBlock: every feature keeps its expectation, edges included, so
+        training and prediction see it at the same scale). 'sample': the paper's
+        count(mask) / count_ones(mask) per sample, which keeps each sample's total but
+        over-weights the edge features, covered by fewer blocks.
+
     spatial_dropout : float, default=0.0
         Probability in [0, 1) of dropping a whole input channel (axis 0 of
         ``feature_shape``) of a sample; the kept channels are scaled by 1 / (1 − p).
 
-    feature_shape : tuple of int or None, default=None
+    feature_shape : sequence of int or None, default=None
         Layout of the input columns in C order for ``dropblock`` and
         ``spatial_dropout``, e.g. ``(8, 8)`` for an image or ``(C, L)`` / ``(C, H, W)``
         with channels first; None means ``(n_features,)``.
@@ -144,6 +159,9 @@ _PARAMETERS = """
 
     n_iter_no_change : int, default=10
         Epochs without ``tol`` improvement before stopping ('sgd', 'adam').
+
+    max_fun : int, default=15000
+        Maximum number of loss function calls of 'lbfgs' (as in scikit-learn's MLP).
 """
 
 _ATTRIBUTES = """
@@ -257,29 +275,18 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         **BaseRegularizedMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    loss = "log_loss"  # the one loss of the classifier, as in scikit-learn's MLP
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0, dropblock=0.0,
-                 block_size=3, dropblock_schedule="linear", spatial_dropout=0.0,
-                 feature_shape=None, batch_size="auto",
-                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 penalty="l2", alpha=1e-4, l1_ratio=0.5, max_norm=None, dropout=0.0,
+                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
+                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, class_weight=None):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
-            penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, dropout=dropout,
-            dropblock=dropblock, block_size=block_size, dropblock_schedule=dropblock_schedule,
-            spatial_dropout=spatial_dropout, feature_shape=feature_shape, batch_size=batch_size, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
-            loss="log_loss", shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-        )
-        self.class_weight = class_weight
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, class_weight=None):
+        self._store_parameters(locals())
 
     def _validate_input(self, X, y, incremental, reset, classes=None):
         if incremental and _check_partial_fit_first_call(self, classes):
@@ -486,26 +493,15 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     }
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", penalty="l2", alpha=1e-4, l1_ratio=0.5, dropout=0.0,
-                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
-                 spatial_dropout=0.0, feature_shape=None, batch_size="auto",
-                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 solver="adam", penalty="l2", alpha=1e-4, l1_ratio=0.5, max_norm=None,
+                 dropout=0.0, dropblock=0.0, block_size=3, dropblock_schedule="linear",
+                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
-            penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, dropout=dropout,
-            dropblock=dropblock, block_size=block_size, dropblock_schedule=dropblock_schedule,
-            spatial_dropout=spatial_dropout, feature_shape=feature_shape, batch_size=batch_size, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
-            loss=loss, shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-        )
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        self._store_parameters(locals())
 
     def _validate_input(self, X, y, incremental, reset, classes=None):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,

@@ -1,29 +1,55 @@
-"""Penalties: names to integer codes, and the value of Ω for ``loss_``.
+"""Penalties and constraints on the weights: code, value Ω, gradient or prox, one place each.
 
-A penalty, as in skglm, is a ``value`` and a ``prox``; the prox operators and the
-gradient of the smooth parts live in the compiled kernels (``_kernels``), keyed by
-the integer codes defined here.
+A penalty, as in skglm, is a ``value`` and a ``prox``. With λ = ``alpha`` each penalty
+is split into three rates (:func:`penalty_rates`): λ₂ for the smooth part, whose
+gradient 2λ₂W the optimizer adds to the data gradient (:func:`l2_gradient`), λ_wd for
+the decoupled decay the optimizer applies to the weights from before its step
+(:func:`decay`), and the non-smooth part, applied after the step by :func:`prox` with
+the optimizer's per-coordinate step size (η for SGD, η / (√v̂ + ε) for Adam), so the
+penalty never looks into the optimizer. The max-norm constraint is a prox too, the
+projection onto a ball (:func:`max_norm_project`).
 
-=============  ================================================  ======================
-penalty        Ω(W) (λ·Ω is added to the data loss)              applied as
-=============  ================================================  ======================
-``None``       0                                                 nothing
-``'l2'``       Σ W²                                              gradient 2λW
-``'l1'``       Σ |W|                                             prox S_τ (soft-threshold)
-``'wd'``       0 (decoupled: W ← W − η·λ·W each step)            decay after the step
-``'elasticnet'`` l1_ratio·Σ|W| + (1 − l1_ratio)·Σ W²             gradient + prox
-``'group'``    Σ_j √h₁·‖W₁[j, :]‖₂ over input features j         block soft-threshold
-=============  ================================================  ======================
+Adding a penalty: one entry in :data:`PENALTIES`, its rates in :func:`penalty_rates`,
+its value in :func:`value`, and its prox in :func:`prox` if it has a non-smooth part.
 """
+
+import math
+from collections import namedtuple
 
 import numpy as np
 
+from ._jit import jit
+
 NONE, L2, L1, WD, ELASTICNET, GROUP = 0, 1, 2, 3, 4, 5
 
-PENALTY_CODES = {None: NONE, "l2": L2, "l1": L1, "wd": WD, "elasticnet": ELASTICNET, "group": GROUP}
+#: one registry row per penalty: its integer code, whether the objective stays
+#: differentiable (the only penalties L-BFGS may minimise), Ω(W) and how it is applied
+Penalty = namedtuple("Penalty", "code smooth omega applied")
 
-#: penalties whose objective is differentiable, the only ones L-BFGS may minimise
-SMOOTH_PENALTIES = (None, "l2")
+PENALTIES = {
+    None: Penalty(NONE, True, "0", "nothing"),
+    "l2": Penalty(L2, True, "Σ W²", "gradient 2λW"),
+    "l1": Penalty(L1, False, "Σ |W|", "prox S_τ (soft-threshold)"),
+    "wd": Penalty(WD, True, "0 (decoupled: W ← W − η·λ·W each step)", "decay before the step"),
+    "elasticnet": Penalty(
+        ELASTICNET, False, "l1_ratio·Σ|W| + (1 − l1_ratio)·Σ W²", "gradient + prox"
+    ),
+    "group": Penalty(GROUP, False, "Σ_j √h₁·‖W₁[j, :]‖₂ over input features j",
+                     "block soft-threshold"),
+}
+
+#: penalty name → integer code of the kernels
+PENALTY_CODES = {name: row.code for name, row in PENALTIES.items()}
+
+
+def penalty_table():
+    """The registry as a reStructuredText table (penalty, Ω, how it is applied)."""
+    rows = [(repr(name) if name else "None", p.omega, p.applied) for name, p in PENALTIES.items()]
+    header = ("penalty", "Ω(W) (λ·Ω is added to the data loss)", "applied as")
+    widths = [max(len(r[k]) for r in rows + [header]) for k in range(3)]
+    rule = "  ".join("=" * w for w in widths)
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
 
 
 def value(penalty, coefs, l1_ratio):
@@ -40,3 +66,104 @@ def value(penalty, coefs, l1_ratio):
         return l1_ratio * l1 + (1.0 - l1_ratio) * l2
     W0 = coefs[0]  # 'group': rows of the first layer, one per input feature
     return float(np.sqrt(W0.shape[1]) * np.linalg.norm(W0, axis=1).sum())
+
+
+# ---------------------------------------------------------------------------
+# compiled: rates, gradient, decay, prox operators
+# ---------------------------------------------------------------------------
+
+
+@jit
+def penalty_rates(penalty, alpha, l1_ratio):
+    """(λ₂, λ₁, λ_wd): the L2 gradient 2λ₂W, the L1 prox weight, the decoupled decay."""
+    if penalty == L2:
+        return alpha, 0.0, 0.0
+    if penalty == L1:
+        return 0.0, alpha, 0.0
+    if penalty == WD:
+        return 0.0, 0.0, alpha
+    if penalty == ELASTICNET:
+        return alpha * (1.0 - l1_ratio), alpha * l1_ratio, 0.0
+    return 0.0, 0.0, 0.0
+
+
+@jit
+def l2_gradient(w, lam2):
+    """∂(λ₂·w²)/∂w = 2λ₂w."""
+    return 2.0 * lam2 * w
+
+
+@jit
+def decay(w, lr, lam_wd):
+    """η·λ_wd·w, the decoupled weight decay of one step."""
+    return lr * lam_wd * w
+
+
+@jit
+def soft_threshold(x, tau):
+    """S_τ(x) = sign(x)·max(|x| − τ, 0), the prox of τ·|x|."""
+    return math.copysign(max(abs(x) - tau, 0.0), x) + (x - x)  # + 0: −0 → +0, NaN stays NaN
+
+
+@jit
+def block_soft_threshold(w, tau):
+    """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0) in place, the prox of τ·‖w‖₂."""
+    sq = 0.0
+    for c in range(w.shape[0]):
+        sq += w[c] * w[c]
+    norm = np.sqrt(sq)
+    scale = 1.0 - tau / norm if norm > tau else 0.0
+    for c in range(w.shape[0]):
+        w[c] *= scale
+
+
+@jit
+def group_prox(W0, step0, alpha):
+    """W₀[j] ← BST_τ(W₀[j]) per input feature j, τ = λ·√h₁ · h₁ / Σ_c 1/step_jc.
+
+    One threshold per row from the harmonic mean of the row's step sizes: η·λ·√h₁
+    under SGD, η·λ·√h₁ / mean_c(√v̂_jc + ε) under Adam.
+    """
+    h = W0.shape[1]
+    tau = alpha * np.sqrt(h)
+    for j in range(W0.shape[0]):
+        s = 0.0
+        for c in range(h):
+            s += 1.0 / step0[j, c]
+        block_soft_threshold(W0[j], tau * (h / s))
+
+
+@jit
+def prox(weights, step, n_first, n_hidden_1, penalty, alpha, l1_ratio):
+    """w ← prox of the penalty's non-smooth part with per-coordinate steps η_i = ``step[i]``.
+
+    S_{λ₁·η_i} per weight ('l1', 'elasticnet'); block soft-threshold of the rows of W₁,
+    the first ``n_first`` weights, ('group'); nothing for the smooth penalties.
+    """
+    lam1 = penalty_rates(penalty, alpha, l1_ratio)[1]
+    if lam1 > 0.0:
+        for i in range(weights.shape[0]):
+            weights[i] = soft_threshold(weights[i], lam1 * step[i])
+    elif penalty == GROUP:
+        shape = (n_first // n_hidden_1, n_hidden_1)
+        group_prox(weights[:n_first].reshape(shape), step[:n_first].reshape(shape), alpha)
+
+
+@jit
+def max_norm_project(W, c, norms):
+    """W[:, k] ← W[:, k]·min(1, c / ‖W[:, k]‖₂) for every column k (a unit's incoming weights).
+
+    The projection onto {‖W[:, k]‖₂ ≤ c}, the prox of its indicator; ``norms`` is a
+    scratch buffer of at least ``W.shape[1]`` entries.
+    """
+    n = W.shape[1]
+    for k in range(n):
+        norms[k] = 0.0
+    for j in range(W.shape[0]):  # row by row: W is C-ordered
+        for k in range(n):
+            norms[k] += W[j, k] * W[j, k]
+    for k in range(n):
+        norms[k] = min(1.0, c / np.sqrt(norms[k])) if norms[k] > c * c else 1.0
+    for j in range(W.shape[0]):
+        for k in range(n):
+            W[j, k] *= norms[k]

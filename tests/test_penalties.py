@@ -15,7 +15,9 @@ from sklearn.datasets import make_regression
 from sklearn_reg import RegularizedMLPRegressor
 from sklearn_reg import _kernels as K
 from sklearn_reg import _penalties
+from sklearn_reg._optim import ADAM, SGD
 from sklearn_reg._penalties import ELASTICNET, GROUP, L1, L2, NONE, WD
+from sklearn_reg._records import Network, Optimizer, Regularization, data_record
 
 # ---------------------------------------------------------------------------
 # prox operators
@@ -27,7 +29,7 @@ TAUS = pytest.mark.parametrize("tau", [0.0, 0.5, 1.7])
 @TAUS
 def test_soft_threshold_equals_closed_form_on_a_grid(tau):
     xs = np.linspace(-3.0, 3.0, 601)
-    got = np.array([K.soft_threshold(x, tau) for x in xs])
+    got = np.array([_penalties.soft_threshold(x, tau) for x in xs])
     expected = np.sign(xs) * np.maximum(np.abs(xs) - tau, 0.0)
     np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0.0)
 
@@ -35,21 +37,21 @@ def test_soft_threshold_equals_closed_form_on_a_grid(tau):
 @pytest.mark.parametrize("tau", [0.5, 1.7])
 def test_soft_threshold_yields_exact_zeros_inside_the_threshold(tau):
     inside = np.concatenate([np.linspace(-tau, tau, 101), [-tau, tau, 0.0, -0.0]])
-    got = np.array([K.soft_threshold(x, tau) for x in inside])
+    got = np.array([_penalties.soft_threshold(x, tau) for x in inside])
     assert np.all(got == 0.0)
     assert np.count_nonzero(got) == 0
 
 
 def test_soft_threshold_shrinks_by_tau_outside_the_threshold():
     tau = 0.5
-    assert K.soft_threshold(2.0, tau) == 2.0 - tau
-    assert K.soft_threshold(-2.0, tau) == -2.0 + tau
+    assert _penalties.soft_threshold(2.0, tau) == 2.0 - tau
+    assert _penalties.soft_threshold(-2.0, tau) == -2.0 + tau
 
 
 def block_soft_threshold(w, tau):
     """In-place kernel call, returning the result."""
     w = np.array(w, dtype=np.float64)
-    K.block_soft_threshold(w, tau)
+    _penalties.block_soft_threshold(w, tau)
     return w
 
 
@@ -134,8 +136,7 @@ def test_value_of_l2_matches_the_penalty_in_the_kernel_objective(coefs):
     units = np.array([5, 4, 3, 2], dtype=np.int64)
     params = np.concatenate([W.ravel() for W in coefs] + [rng.normal(size=h) for h in units[1:]])
     X, Y, sw = rng.normal(size=(6, 5)), rng.normal(size=(6, 2)), rng.uniform(0.5, 2.0, 6)
-    none = np.empty(0, dtype=np.int64)
-    args = (X, np.empty(0), none, none, False, Y, sw, params, units, K.TANH, K.SQUARED_ERROR)
+    args = (data_record(X, np.float64), Y, sw, params, Network(units, K.TANH, K.SQUARED_ERROR))
     alpha = 0.3
     J_pen = K.objective_grad(*args, alpha, np.empty_like(params))
     J_data = K.objective_grad(*args, 0.0, np.empty_like(params))
@@ -166,9 +167,16 @@ def step(params, grad, solver, penalty, alpha=LAM, lr=LR, l1_ratio=0.5, momentum
     if m is None:
         m = np.zeros(N_PARAMS)
     if v is None:
-        v = np.zeros(N_PARAMS if solver == K.ADAM else 0)
-    K.optimizer_step(params, grad, UNITS, solver, lr, momentum, nesterov, BETA_1, BETA_2, EPS,
-                     m, v, t, penalty, alpha, l1_ratio)
+        v = np.zeros(N_PARAMS if solver == ADAM else 0)
+    regularization = Regularization(
+        penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, max_norm=0.0, drop_rates=None,
+        mask_shape=None, block_size=np.ones(1, dtype=np.int64), dropblock_rate=0.0,
+        spatial_rate=0.0, dropblock_per_feature=True)
+    optimizer = Optimizer(solver=solver, lr=lr, momentum=momentum, nesterov=nesterov,
+                          beta_1=BETA_1, beta_2=BETA_2, epsilon=EPS, first_moment=m,
+                          second_moment=v, batch_size=1, shuffle=False)
+    K.optimizer_step(params, grad, np.empty_like(params), Network(UNITS, K.TANH, K.SQUARED_ERROR),
+                     regularization, optimizer, t)
     return params
 
 
@@ -190,12 +198,12 @@ W_, B_ = slice(0, N_WEIGHTS), slice(N_WEIGHTS, None)
 
 def test_l2_sgd_step_adds_two_lambda_w_to_the_gradient():
     w, g = point()
-    got = step(w, g, K.SGD, L2)
+    got = step(w, g, SGD, L2)
     np.testing.assert_allclose(got[W_], w[W_] - LR * (g[W_] + 2 * LAM * w[W_]), rtol=1e-14)
     np.testing.assert_allclose(got[B_], w[B_] - LR * g[B_], rtol=1e-14)
 
 
-@pytest.mark.parametrize("solver", [K.SGD, K.ADAM], ids=["sgd", "adam"])
+@pytest.mark.parametrize("solver", [SGD, ADAM], ids=["sgd", "adam"])
 @pytest.mark.parametrize("penalty", list(ALL_PENALTIES.values()), ids=list(ALL_PENALTIES))
 def test_biases_are_never_penalized(solver, penalty):
     w, g = point()
@@ -209,15 +217,15 @@ def test_biases_are_never_penalized(solver, penalty):
 
 def test_wd_sgd_step_decays_the_pre_step_weights():
     w, g = point()
-    got = step(w, g, K.SGD, WD)
+    got = step(w, g, SGD, WD)
     np.testing.assert_allclose(got[W_], w[W_] - LR * g[W_] - LR * LAM * w[W_], rtol=1e-14)
     np.testing.assert_allclose(got[B_], w[B_] - LR * g[B_], rtol=1e-14)
 
 
 def test_wd_equals_l2_with_half_lambda_under_plain_sgd_step():
     w, g = point()
-    np.testing.assert_allclose(step(w, g, K.SGD, WD, alpha=2 * LAM),
-                               step(w, g, K.SGD, L2, alpha=LAM), rtol=1e-14)
+    np.testing.assert_allclose(step(w, g, SGD, WD, alpha=2 * LAM),
+                               step(w, g, SGD, L2, alpha=LAM), rtol=1e-14)
 
 
 @pytest.mark.parametrize("t", [1, 4])
@@ -228,7 +236,7 @@ def test_l2_under_adam_goes_through_the_moments(t):
     g_pen = g.copy()
     g_pen[W_] += 2 * LAM * w[W_]
     m_hat, denom = adam_quantities(g_pen, t, m0 if t > 1 else None, v0 if t > 1 else None)
-    got = step(w, g, K.ADAM, L2, t=t, m=m0.copy() if t > 1 else None, v=v0.copy() if t > 1 else None)
+    got = step(w, g, ADAM, L2, t=t, m=m0.copy() if t > 1 else None, v=v0.copy() if t > 1 else None)
     np.testing.assert_allclose(got, w - LR * m_hat / denom, rtol=1e-12)
 
 
@@ -237,17 +245,17 @@ def test_wd_under_adam_is_decoupled_from_the_moments():
     m_hat, denom = adam_quantities(g)  # the moments see the raw gradient only
     expected = w - LR * m_hat / denom
     expected[W_] -= LR * LAM * w[W_]
-    got = step(w, g, K.ADAM, WD)
+    got = step(w, g, ADAM, WD)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     # unlike under SGD, this is not L2 with half the strength
-    l2 = step(w, g, K.ADAM, L2, alpha=LAM / 2)
+    l2 = step(w, g, ADAM, L2, alpha=LAM / 2)
     assert np.abs(got[W_] - l2[W_]).max() > 1e-3
 
 
 def test_l1_prox_yields_exact_zeros_under_sgd():
     w, g = point()
     w[:6] = LR * g[:6] + np.linspace(-0.9, 0.9, 6) * LR * LAM  # |w − ηg| < ηλ: to be zeroed
-    got = step(w, g, K.SGD, L1)
+    got = step(w, g, SGD, L1)
     expected_w = soft_threshold_np(w[W_] - LR * g[W_], LR * LAM)
     np.testing.assert_allclose(got[W_], expected_w, rtol=1e-12, atol=1e-15)
     assert np.all(got[:6] == 0.0)
@@ -267,7 +275,7 @@ def test_l1_prox_under_adam_uses_the_per_coordinate_threshold(t):
     tau = LR * LAM / denom  # per coordinate
     w[:5] = update[:5] + 0.5 * tau[:5]  # w − update = τ/2 on five weights: zeroed
     plain = w - update
-    got = step(w, g, K.ADAM, L1, t=t, m=None if m0 is None else m0.copy(),
+    got = step(w, g, ADAM, L1, t=t, m=None if m0 is None else m0.copy(),
                v=None if v0 is None else v0.copy())
     np.testing.assert_allclose(got[W_], soft_threshold_np(plain[W_], tau[W_]), rtol=1e-12,
                                atol=1e-15)
@@ -280,7 +288,7 @@ def test_l1_prox_under_adam_uses_the_per_coordinate_threshold(t):
 @pytest.mark.parametrize("l1_ratio", [0.0, 0.3, 1.0])
 def test_elasticnet_sgd_step_is_l2_gradient_then_l1_prox(l1_ratio):
     w, g = point()
-    got = step(w, g, K.SGD, ELASTICNET, l1_ratio=l1_ratio)
+    got = step(w, g, SGD, ELASTICNET, l1_ratio=l1_ratio)
     gradient_step = w[W_] - LR * (g[W_] + 2 * LAM * (1 - l1_ratio) * w[W_])
     expected = soft_threshold_np(gradient_step, LR * LAM * l1_ratio)
     np.testing.assert_allclose(got[W_], expected, rtol=1e-12, atol=1e-15)
@@ -294,8 +302,8 @@ def test_l2_gradient_goes_through_momentum_and_wd_does_not(nesterov):
 
     def two_steps(penalty, alpha):
         m = np.zeros(N_PARAMS)
-        w1 = step(w0, g1, K.SGD, penalty, alpha=alpha, momentum=mu, nesterov=nesterov, m=m)
-        return step(w1, g2, K.SGD, penalty, alpha=alpha, momentum=mu, nesterov=nesterov, m=m)
+        w1 = step(w0, g1, SGD, penalty, alpha=alpha, momentum=mu, nesterov=nesterov, m=m)
+        return step(w1, g2, SGD, penalty, alpha=alpha, momentum=mu, nesterov=nesterov, m=m)
 
     def reference(l2, wd):
         w, v = w0.copy(), np.zeros(N_PARAMS)
@@ -327,7 +335,7 @@ def group_point():
 
 def test_group_prox_zeroes_whole_rows_below_threshold_under_sgd():
     w, g, tau = group_point()
-    got = step(w, g, K.SGD, GROUP)
+    got = step(w, g, SGD, GROUP)
     plain = w - LR * g
     n0 = UNITS[0] * UNITS[1]
     U0 = plain[:n0].reshape(UNITS[0], UNITS[1])
@@ -345,10 +353,10 @@ def test_group_prox_under_adam_removes_whole_rows_and_leaves_deeper_layers_unshr
     m_hat, denom = adam_quantities(g)
     plain = w - LR * m_hat / denom
     n0 = UNITS[0] * UNITS[1]
-    got = step(w, g, K.ADAM, GROUP, alpha=50.0)  # strong enough to remove every row
+    got = step(w, g, ADAM, GROUP, alpha=50.0)  # strong enough to remove every row
     assert np.all(got[:n0] == 0.0)
     np.testing.assert_allclose(got[n0:], plain[n0:], rtol=1e-12)
-    weak = step(w, g, K.ADAM, GROUP, alpha=1e-6)  # rows survive, shrunk as blocks
+    weak = step(w, g, ADAM, GROUP, alpha=1e-6)  # rows survive, shrunk as blocks
     U0, G0 = plain[:n0].reshape(UNITS[0], -1), weak[:n0].reshape(UNITS[0], -1)
     scale = np.sum(G0 * U0, axis=1) / np.sum(U0 * U0, axis=1)
     np.testing.assert_allclose(G0, scale[:, None] * U0, rtol=1e-10)

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sklearn_reg import _kernels as K
+from sklearn_reg import _penalties
 from sklearn_reg import _masks as M
-from sklearn_reg._base import _kernel_input
+from sklearn_reg._records import Network, data_record
 
 # no example database written into the repository; no deadline (the first example compiles)
 FAST = settings(max_examples=60, deadline=None, database=None)
@@ -31,12 +32,12 @@ seeds = st.integers(0, 2**31 - 1)
 
 
 def ST(x, tau):
-    return K.soft_threshold(float(x), float(tau))
+    return _penalties.soft_threshold(float(x), float(tau))
 
 
 def BST(w, tau):
     w = np.array(w, copy=True)
-    K.block_soft_threshold(w, tau)
+    _penalties.block_soft_threshold(w, tau)
     return w
 
 
@@ -336,8 +337,8 @@ def _objective(X, Y, sw, units, params, activation, loss, alpha, sparse=False):
     dtype = params.dtype
     Xin = sp.csr_matrix(X.astype(dtype)) if sparse else X.astype(dtype)
     grad = np.empty_like(params)
-    J = K.objective_grad(*_kernel_input(Xin, dtype), Y.astype(dtype), sw.astype(dtype), params,
-                         units, activation, loss, alpha, grad)
+    J = K.objective_grad(data_record(Xin, dtype), Y.astype(dtype), sw.astype(dtype), params,
+                         Network(units, activation, loss), alpha, grad)
     return J, grad
 
 

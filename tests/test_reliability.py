@@ -465,13 +465,13 @@ def test_kernel_stops_the_epoch_at_the_first_non_finite_batch_loss(monkeypatch, 
     before = _snapshot(reg)
     with pytest.raises(ValueError, match="diverged at epoch 2"):
         reg.partial_fit(X, y_bad)
-    (loss_sum, weight_sum, t, finite), = returned
+    (loss_sum, weight_sum, t, finite, _), = returned
     assert not finite and not np.isfinite(loss_sum)
     assert t == steps + 2 and weight_sum == 20.0
     _assert_same(vars(reg), before)
 
 
-PARAMS_ARG = 7  # K.train_epoch(X, data, indices, indptr, is_sparse, Y, sw, params, ...)
+PARAMS_ARG = 3  # K.train_epoch(data, Y, sw, params, ...)
 
 
 def _diverge_after(n_good, monkeypatch, record=None):
@@ -485,7 +485,7 @@ def _diverge_after(n_good, monkeypatch, record=None):
         params = args[PARAMS_ARG]
         if len(calls) > n_good:
             params[: params.shape[0] // 2] = np.nan  # half-way through the epoch
-            return np.nan, out[1], out[2], False
+            return np.nan, out[1], out[2], False, out[4]
         if record is not None:
             record.append(params.copy())
         return out

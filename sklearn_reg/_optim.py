@@ -1,0 +1,49 @@
+"""Compiled optimizer steps: SGD with (Nesterov) momentum and Adam.
+
+Each step updates the flat parameter vector in place, adds the smooth penalty's
+gradient and the decoupled decay to the weights (the first ``n_weights`` entries, never
+the biases), and writes its per-coordinate step size into ``step`` for the prox that
+follows (:func:`sklearn_reg._penalties.prox`).
+"""
+
+import numpy as np
+
+from ._jit import jit
+from ._penalties import decay, l2_gradient
+
+# solver codes
+SGD, ADAM = 0, 1
+
+
+@jit
+def sgd_step(params, grad, step, n_weights, velocity, lr, momentum, nesterov, lam2, lam_wd):
+    """v ← μv − η(g + 2λ₂w); w ← w + [μv − η(g + 2λ₂w) if Nesterov else v] − ηλ_wd·w."""
+    nest = 1.0 if nesterov else 0.0
+    for i in range(params.shape[0]):
+        penalized = 1.0 if i < n_weights else 0.0  # biases are never penalized
+        w = params[i]
+        g = grad[i] + penalized * l2_gradient(w, lam2)
+        v = momentum * velocity[i] - lr * g
+        velocity[i] = v
+        params[i] = (w + nest * (momentum * v - lr * g) + (1.0 - nest) * v
+                     - penalized * decay(w, lr, lam_wd))
+        step[i] = lr
+
+
+@jit
+def adam_step(params, grad, step, n_weights, m, v, t, lr, beta_1, beta_2, epsilon, lam2,
+              lam_wd):
+    """Adam at step t on g + 2λ₂w: w ← w − η_i·m̂ − ηλ_wd·w with η_i = η / (√v̂ + ε)."""
+    c1 = 1.0 / (1.0 - beta_1**t)
+    c2 = 1.0 / (1.0 - beta_2**t)
+    for i in range(params.shape[0]):
+        penalized = 1.0 if i < n_weights else 0.0  # biases are never penalized
+        w = params[i]
+        g = grad[i] + penalized * l2_gradient(w, lam2)
+        mi = beta_1 * m[i] + (1.0 - beta_1) * g
+        vi = beta_2 * v[i] + (1.0 - beta_2) * g * g
+        m[i] = mi
+        v[i] = vi
+        s = lr / (np.sqrt(vi * c2) + epsilon)
+        step[i] = s
+        params[i] = w - s * (mi * c1) - penalized * decay(w, lr, lam_wd)
