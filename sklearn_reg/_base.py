@@ -3,6 +3,7 @@
 import contextlib
 import copy
 import threading
+import types
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -168,6 +169,14 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         check_is_fitted(self)
         return self.coefs_[0].T
 
+    @property
+    def _optimizer(self):
+        """The step size where scikit-learn's MLP keeps it, ``_optimizer.learning_rate``:
+        η of 'sgd' after its schedule, ``learning_rate_init`` for 'adam' (read-only)."""
+        if not hasattr(self, "_learning_rate"):
+            raise AttributeError("_optimizer exists after a fit with solver 'sgd' or 'adam'.")
+        return types.SimpleNamespace(learning_rate=self._learning_rate)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -211,7 +220,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 f"{n_features} features."
             )
         block = _int_tuple(self.block_size)
-        if block is not None and len(block) == 1:
+        if isinstance(self.block_size, Integral):
             block = block * len(shape)
         if block is None or len(block) != len(shape) or min(block) < 1:
             raise ValueError(
@@ -252,10 +261,10 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
 
     # -- the kernels' records ------------------------------------------------------
 
-    def _network(self):
+    def _network_record(self):
         return Network(self._units(), _ACTIVATION_CODES[self.activation], self._loss_code())
 
-    def _regularization(self, drop_rates, input_masks, dropblock_rate):
+    def _regularization_record(self, drop_rates, input_masks, dropblock_rate):
         feature_shape, block = input_masks
         masked = self.dropblock > 0 or self.spatial_dropout > 0
         return Regularization(
@@ -268,7 +277,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             dropblock_per_feature=self.dropblock_scale == "feature",
         )
 
-    def _optimizer(self, lr, batch_size):
+    def _optimizer_record(self, lr, batch_size):
         return Optimizer(
             solver=ADAM if self.solver == "adam" else SGD, lr=float(lr),
             momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum),
@@ -410,7 +419,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
 
     def _fit_lbfgs(self, X, Y, sw):
         params = self._flat_params()
-        network = self._network()
+        network = self._network_record()
         self._set_params(params, network.units)
         grad = np.empty_like(params)
         alpha = self.alpha if self.penalty == "l2" else 0.0
@@ -444,9 +453,12 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
             raise self._diverged("in L-BFGS")
         if res.status != 0:
+            limit = ("max_iter" if res.nit >= self.max_iter
+                     else "max_fun" if res.get("nfev", 0) >= self.max_fun else None)
             warnings.warn(
                 f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): "
-                f"{res.message}. Increase max_iter (or max_fun) or scale the data.",
+                f"{res.message}. "
+                + (f"Increase {limit} or scale the data." if limit else "Scale the data."),
                 ConvergenceWarning,
             )
         params[:] = res.x
@@ -459,9 +471,11 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         """Fresh moments and η, unless partial_fit continues with the same solver."""
         if not hasattr(self, "loss_curve_"):  # continuing an 'lbfgs' fit
             self.loss_curve_ = []
-            self._init_stopping_state()
-        elif (self.validation_scores_ is None) == bool(self.early_stopping):
-            self._init_stopping_state()  # early_stopping was switched since the last fit
+        if (not hasattr(self, "validation_scores_")  # after 'lbfgs'
+                or (self.validation_scores_ is None) == bool(self.early_stopping)):
+            self._init_stopping_state()  # ... or early_stopping was switched since the last fit
+        if not hasattr(self, "_n_epochs"):
+            self._n_epochs = self.n_iter_
         n_second = params.shape[0] if self.solver == "adam" else 0
         if (not incremental or not hasattr(self, "_first_moment")
                 or self._second_moment.shape[0] != n_second):  # new, or the solver changed
@@ -476,15 +490,15 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         if self.out_activation_ == "softmax":
             stratify = Y.argmax(axis=1)
         elif is_classifier(self) and self.n_outputs_ == 1:
-            stratify = Y[:, 0] > 0.5  # as scikit-learn's MLP: the binarized labels
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < 2 or n_val >= X.shape[0]:
-            raise ValueError(  # before train_test_split, whose message names test_size
-                "The validation set is too small. Increase 'validation_fraction' or the "
-                f"size of your dataset: early_stopping holds out validation_fraction="
-                f"{self.validation_fraction} of the {X.shape[0]} samples, {n_val} for "
-                f"validation and {X.shape[0] - n_val} for training; it needs at least 2 and 1."
-            )
+            stratify = Y > 0.5  # as scikit-learn's MLP: its messages name the class 'True'
+
+        n_samples, n_val = X.shape[0], int(np.ceil(self.validation_fraction * X.shape[0]))
+        split = (f"early_stopping holds out validation_fraction={self.validation_fraction} of "
+                 f"the {n_samples} samples: {n_val} for validation, {n_samples - n_val} for "
+                 "training")
+        if n_val >= n_samples:  # before train_test_split, whose message names test_size
+            raise ValueError(f"The training set is empty: {split}. Adjust "
+                             "'validation_fraction' or use more samples.")
         try:
             X, X_val, Y, Y_val, sw, sw_val = train_test_split(
                 X, Y, sw, random_state=rs, test_size=self.validation_fraction, stratify=stratify
@@ -497,6 +511,11 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 "which needs at least 2 samples of every class: remove the rare classes or "
                 "set early_stopping=False."
             ) from error
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the "
+                f"size of your dataset: {split}; scoring needs at least 2."
+            )
         return (X, Y, sw), (X_val, Y_val, sw_val)
 
     def _batch_size(self, n_samples):
@@ -512,7 +531,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         params = self._flat_params()
-        network = self._network()
+        network = self._network_record()
         self._set_params(params, network.units)
         self._reset_optimizer(params, incremental)
         validation = None
@@ -529,38 +548,48 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         # the weights of the best validation score: on a warm start, the current ones
         best = params.copy() if validation is not None and self.validation_scores_ else None
         epoch = _Epoch(self, params)
-        self.n_iter_ = 0
+        n_iter = 0  # n_iter_ counts the epochs of this call, as in scikit-learn
         try:
             for _ in range(self.max_iter):
-                regularization = self._regularization(drop_rates, input_masks,
+                regularization = self._regularization_record(drop_rates, input_masks,
                                                       self._dropblock_rate())
                 data_loss = epoch.run(data, Y, sw, network, regularization,
-                                      self._optimizer(schedule.lr, batch_size), seed)
-                if data_loss is not None and self.n_iter_ == 0:
+                                      self._optimizer_record(schedule.lr, batch_size), seed)
+                if data_loss is not None and n_iter == 0:
                     scale = max(scale, epoch.start_loss)
                 problem = epoch.divergence(data_loss, scale)
-                if problem is not None:
-                    if validation is not None and self.validation_scores_:
-                        epoch.roll_back()  # finite moments; the best weights follow below
+                if problem is not None and best is None:
+                    raise self._diverged(f"at epoch {self._n_epochs + 1}", problem)
+                if problem is not None:  # early stopping: count the epoch, score it NaN
+                    epoch.roll_back()  # finite moments; the best weights follow below
+                n_iter += 1
+                self._end_epoch(np.nan if data_loss is None else data_loss, X.shape[0], n_iter)
+                if validation is not None:
+                    if problem is None and self._validate_epoch(params, network, validation,
+                                                                schedule):
+                        best = params.copy()
+                    elif problem is None and np.isnan(self.validation_scores_[-1]):
+                        problem = "its validation predictions are non-finite"
+                        if best is None:
+                            raise self._diverged(f"at epoch {self._n_epochs}", problem)
+                    elif problem is not None:
+                        self.validation_scores_.append(np.nan)
+                        self.validation_loss_curve_.append(np.nan)
+                    if problem is not None:
                         warnings.warn(
-                            f"Training diverged at epoch {self.n_iter_ + 1} ({problem}); "
-                            "stopped and restored the weights of the best validation "
-                            "score. Lower learning_rate_init or scale the features.",
+                            f"Training diverged at epoch {self._n_epochs}; stopped and "
+                            "restored the weights of the best validation score "
+                            f"({problem}). Lower learning_rate_init or scale the features.",
                             ConvergenceWarning,
                         )
                         break
-                    raise self._diverged(f"at epoch {self.n_iter_ + 1}", problem)
-                self._end_epoch(data_loss, X.shape[0], schedule)
-                if validation is not None:
-                    if self._validate_epoch(params, network, validation, schedule):
-                        best = params.copy()
                 else:
                     schedule.record(self.loss_curve_[-1] <= self.best_loss_ - self.tol)
                     self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
                 schedule.epoch_end(self.t_)
                 if schedule.should_stop(validation is not None, self.verbose) or incremental:
                     break
-                if self.n_iter_ == self.max_iter:
+                if n_iter == self.max_iter:
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                         "optimization hasn't converged yet." % self.max_iter,
@@ -582,9 +611,9 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 f"the loss of the best constant prediction ({baseline:.3g})",
             )
 
-    def _end_epoch(self, data_loss, n_samples, schedule):
+    def _end_epoch(self, data_loss, n_samples, n_iter):
         """Count the epoch and record ``loss_`` (data loss + λ·Ω)."""
-        self.n_iter_ += 1
+        self.n_iter_ = n_iter
         self._n_epochs += 1
         self.t_ += n_samples
         self.loss_ = data_loss + self.alpha * value(self.penalty, self.coefs_, self.l1_ratio)
@@ -613,7 +642,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
 
     def _raw_output(self, data, params, units, n_samples):
         out = np.empty((n_samples, units[-1]), dtype=params.dtype)
-        K.predict_raw(data, params, self._network(), out)
+        K.predict_raw(data, params, self._network_record(), out)
         return out
 
     def _forward(self, X):

@@ -372,9 +372,10 @@ def _cv_docstring(cls, kind, peer, base, examples, extra_attributes=""):
 
     Notes
     -----
-    ``loss_curve_`` and ``n_iter_`` of the fitted model cover its whole path, from the
-    smallest λ up to ``alpha_`` (the full-data path is fitted over the whole grid
-    before ``alpha_`` is known, and the model at ``alpha_`` is a copy taken along it).
+    ``loss_curve_`` of the fitted model covers its whole path, from the smallest λ up to
+    ``alpha_`` (the full-data path is fitted over the whole grid before ``alpha_`` is
+    known, and the model at ``alpha_`` is a copy taken along it); ``n_iter_`` counts the
+    epochs at ``alpha_``.
     Sample weights weight the training objective, not the fold scores.
 
     Examples

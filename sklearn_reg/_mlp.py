@@ -312,12 +312,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"A classifier needs at least 2 classes, got {len(self.classes_)} class "
-                f"{np.asarray(self.classes_).tolist()}: pass samples of several classes "
-                "(for partial_fit, all the classes in `classes`)."
-            )
+        # one class: a single all-zero output column, as in scikit-learn's MLP, so that the
+        # network learns p → 0 and predict always returns that class
         Y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, Y
 

@@ -25,7 +25,7 @@ data, indices, indptr : ndarray or None
 """
 
 Network = namedtuple("Network", "units activation loss")
-Network.__doc__ = """The architecture; built by the estimator's ``_network``.
+Network.__doc__ = """The architecture; built by the estimator's ``_network_record``.
 
 Parameters
 ----------
@@ -43,7 +43,7 @@ Regularization = namedtuple(
     "spatial_rate dropblock_per_feature",
 )
 Regularization.__doc__ = """What regularizes a training step; built by the estimator's
-``_regularization``.
+``_regularization_record``.
 
 Parameters
 ----------
@@ -75,7 +75,7 @@ Optimizer = namedtuple(
     "batch_size shuffle",
 )
 Optimizer.__doc__ = """The stochastic optimizer and its state; built by the estimator's
-``_optimizer``.
+``_optimizer_record``.
 
 Parameters
 ----------

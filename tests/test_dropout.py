@@ -243,7 +243,7 @@ def test_lbfgs_rejects_each_stochastic_regularizer_naming_it(small, params):
 
 @pytest.mark.parametrize("params", [
     {"feature_shape": (2, 2, 2, 8)}, {"feature_shape": ()}, {"feature_shape": (0, 64)},
-    {"feature_shape": (8.0, 8.0)}, {"feature_shape": [8, 8]}, {"block_size": 0},
+    {"feature_shape": (8.0, 8.0)}, {"block_size": 0},
     {"dropblock": 0.1, "block_size": ()}, {"dropblock": 0.1, "block_size": (1, 1, 1, 1)},
     {"spatial_dropout": 0.1, "feature_shape": (64,)},
 ])

@@ -157,8 +157,8 @@ PARAMETER_CASES = [
     ("dropblock_schedule", "cosine", IPE, "dropblock_schedule"),
     ("spatial_dropout", 1.0, IPE, "spatial_dropout"),
     ("spatial_dropout", "a", IPE, "spatial_dropout"),
-    ("feature_shape", [2, 2], IPE, "feature_shape"),
     ("feature_shape", 4, IPE, "feature_shape"),
+    ("feature_shape", "ab", IPE, "feature_shape"),
     ("feature_shape", (3, 3), ValueError, r"feature_shape=\(3, 3\) holds 9 features but X has 4"),
     ("feature_shape", (2, -2), ValueError, "feature_shape.*positive integers"),
     ("feature_shape", (1, 1, 2, 2), ValueError, "feature_shape.*1 to 3"),
@@ -195,6 +195,11 @@ PARAMETER_CASES = [
     ("epsilon", "a", IPE, "epsilon"),
     ("n_iter_no_change", 0, IPE, "n_iter_no_change"),
     ("n_iter_no_change", 2.5, IPE, "n_iter_no_change"),
+    ("max_fun", 0, IPE, "max_fun"),
+    ("max_fun", 1.5, IPE, "max_fun"),
+    ("max_norm", 0.0, IPE, "max_norm"),
+    ("max_norm", "a", IPE, "max_norm"),
+    ("dropblock_scale", "row", IPE, "dropblock_scale"),
 ]
 CLASSIFIER_PARAMETER_CASES = [
     ("class_weight", "auto", IPE, "class_weight"),
@@ -229,19 +234,15 @@ def _bad_data_rows():
                      "y contains NaN")
     yield from _case(BOTH, "empty-X", {}, fit(X[:0], y=np.array([])), ValueError, "0 sample")
     yield from _case(BOTH, "no-features", {}, fit(X[:, :0]), ValueError, "0 feature")
-    yield from _case(CLF, "one-sample", {}, fit(X[:1], y=Y_CLF[:1]), ValueError,
-                     "at least 2 classes")
     yield from _case(REG, "one-sample-early-stopping", {"early_stopping": True},
                      fit(X[:1], y=Y_REG[:1]), ValueError, "validation_fraction.*1 samples")
-    yield from _case(BOTH, "too-few-for-validation", {"early_stopping": True},
+    yield from _case(REG, "too-few-for-validation", {"early_stopping": True},
                      fit(X[:5], y=np.array([0, 1, 0, 1, 0])), ValueError,
-                     "validation_fraction=0.1 of the 5 samples: 1 for validation")
-    yield from _case(CLF, "one-class", {}, fit(y=np.zeros(40)), ValueError,
-                     r"at least 2 classes, got 1 class \[0.0\]")
-    yield from _case(CLF, "one-class-lbfgs", {"solver": "lbfgs"}, fit(y=np.full(40, "a")),
-                     ValueError, r"at least 2 classes, got 1 class \['a'\]")
-    yield from _case(CLF, "one-class-partial_fit", {}, partial_fit(y=np.zeros(40), classes=[0]),
-                     ValueError, "at least 2 classes")
+                     "validation set is too small.*validation_fraction=0.1 of the 5 samples: "
+                     "1 for validation")
+    yield from _case(CLF, "one-member-class-for-validation", {"early_stopping": True},
+                     fit(X[:20], y=np.r_[np.zeros(19), 1]), ValueError,
+                     "least populated classes in y have only 1 member.*early_stopping")
     yield from _case(CLF, "continuous-y", {}, fit(y=Y_REG), ValueError, "Unknown label type")
     yield from _case(REG, "string-y", {}, fit(y=np.full(40, "a")), ValueError, "convert string")
     yield from _case(BOTH, "length-mismatch", {}, lambda est: est.fit(X, _target(est)[:-1]),
@@ -378,6 +379,11 @@ def test_every_parameter_constraint_has_a_bad_input_case():
     (RegularizedMLPClassifier, {}, (X.tolist(), np.array(["a", "b"])[Y_CLF].tolist())),
     (RegularizedMLPClassifier, {"class_weight": {0: 0.0, 1: 1.0}}, (X, Y_CLF)),
     (RegularizedMLPClassifier, {}, (sp.coo_matrix(X), Y_CLF)),
+    (RegularizedMLPClassifier, {}, (X[:1], Y_CLF[:1])),  # one sample, one class
+    (RegularizedMLPClassifier, {}, (X, np.zeros(len(X)))),  # one class, as scikit-learn
+    (RegularizedMLPClassifier, {"solver": "lbfgs"}, (X, np.full(len(X), "a"))),
+    (RegularizedMLPRegressor, {"feature_shape": [2, 2], "dropblock": 0.2,  # lists, as grids
+                               "block_size": [1, 2]}, (X, Y_REG)),
 ])
 def test_edge_inputs_that_are_valid_give_a_usable_model(Estimator, params, fit_args):
     with warnings.catch_warnings():
@@ -503,8 +509,10 @@ def test_early_stopping_divergence_warns_and_restores_the_best_weights(monkeypat
                     n_iter_no_change=100, learning_rate_init=0.05, random_state=0)
     with pytest.warns(ConvergenceWarning, match="diverged at epoch 7; stopped and restored"):
         est.fit(Xc, y)
-    assert est.n_iter_ == len(est.validation_scores_) == len(est.loss_curve_) == 6
-    best = int(np.argmax(est.validation_scores_))
+    # the diverged epoch is counted and scored NaN, as in scikit-learn
+    assert est.n_iter_ == len(est.validation_scores_) == len(est.loss_curve_) == 7
+    assert np.isnan(est.validation_scores_[-1]) and np.isnan(est.loss_curve_[-1])
+    best = int(np.nanargmax(est.validation_scores_))
     np.testing.assert_array_equal(est._flat_params(), epochs[best])
     assert est.best_validation_score_ == est.validation_scores_[best]
     assert np.isfinite(est._first_moment).all() and np.isfinite(est._second_moment).all()
@@ -544,7 +552,7 @@ def test_warm_start_may_switch_early_stopping(first, second):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(Xc, yc)
         clf.set_params(warm_start=True, early_stopping=second).fit(Xc, yc)
-    assert clf.n_iter_ == 10
+    assert clf.n_iter_ == 5 and clf._n_epochs == 10
     assert (clf.validation_scores_ is not None) == second
     assert (clf.best_loss_ is None) == second
     _assert_usable(clf, Xc)
@@ -827,7 +835,7 @@ def test_round_trip_of_a_partial_fit_model_then_warm_start(tmp_path, round_trip)
         clf.fit(X, y)
         loaded.fit(X, y)
     _assert_same_predictions(loaded, clf, X)
-    assert loaded.n_iter_ == clf.n_iter_ == 4
+    assert loaded.n_iter_ == clf.n_iter_ == 3
 
 
 # ---------------------------------------------------------------------------
