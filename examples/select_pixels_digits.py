@@ -12,7 +12,6 @@ selector by cross-validation; a small L2-regularized MLP classifies the kept pix
 import time
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel

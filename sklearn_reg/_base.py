@@ -308,7 +308,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             bound = np.sqrt(factor / (fan_in + fan_out))
             coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
             intercepts.append(rs.uniform(-bound, bound, fan_out))
-        self._set_params(np.concatenate([c.ravel() for c in coefs] + intercepts).astype(dtype), units)
+        params = np.concatenate([c.ravel() for c in coefs] + intercepts).astype(dtype)
+        self._set_params(params, units)
         if self.solver != "lbfgs":
             self.loss_curve_ = []
             self._init_stopping_state()
@@ -343,7 +344,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         self.coefs_, self.intercepts_ = coefs, intercepts
 
     def _units(self):
-        return np.array([self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_], dtype=np.int64)
+        sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+        return np.array(sizes, dtype=np.int64)
 
     def _flat_params(self):
         """A flat parameter vector packed from ``coefs_`` / ``intercepts_``."""
@@ -648,7 +650,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
     def _forward(self, X):
         """Predictions after the output activation, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=(np.float64, np.float32), reset=False)
         params = self._flat_params()
         out = self._raw_output(data_record(X, params.dtype), params, self._units(), X.shape[0])
         K.output_activation(out, self._loss_code())

@@ -13,7 +13,6 @@ from numba.extending import intrinsic, overload
 
 from ._jit import jit
 
-
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93145751953125e-1  # ln 2 = LN2_HI + LN2_LO, LN2_HI with 11 trailing zero bits
 LN2_LO = 1.42860682030941723212e-6

@@ -219,7 +219,10 @@ _ATTRIBUTES = """
 
 def _solver_is_stochastic(estimator):
     if estimator.solver == "lbfgs":
-        raise AttributeError("partial_fit is only available for stochastic optimizers. lbfgs is not stochastic.")
+        raise AttributeError(
+            "partial_fit is only available for stochastic optimizers. lbfgs is not "
+            "stochastic: it minimises the objective over the whole data at once."
+        )
     return True
 
 
@@ -305,7 +308,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
                 if set(classes) != set(self.classes_):
                     raise ValueError(
                         "warm_start can only be used where `y` has the same classes as in "
-                        f"the previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                        f"the previous call to fit. Previously got {self.classes_}, "
+                        f"`y` has {classes}"
                     )
             elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
                 raise ValueError(
@@ -336,7 +340,8 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
     def _score_predictions(self, P, Y, sample_weight):
         lb = self._label_binarizer
-        return accuracy_score(lb.inverse_transform(Y), lb.inverse_transform(P), sample_weight=sample_weight)
+        return accuracy_score(lb.inverse_transform(Y), lb.inverse_transform(P),
+                              sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -505,7 +510,9 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
-            raise ValueError("Some value(s) of y are negative, which is not allowed for loss='poisson'.")
+            raise ValueError(
+                "Some value(s) of y are negative, which is not allowed for loss='poisson'."
+            )
         return X, np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
 
     def _loss_code(self):

@@ -1,6 +1,5 @@
 """scikit-learn's own estimator checks, on both estimators in several configurations."""
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_reg import RegularizedMLPClassifier, RegularizedMLPRegressor

@@ -158,7 +158,8 @@ def test_class_weight_shifts_predictions_toward_the_weighted_class():
     X, y = make_classification(n_samples=400, n_features=5, weights=[0.8, 0.2], flip_y=0.2,
                                random_state=0)
     plain = RegularizedMLPClassifier(max_iter=50, random_state=0).fit(X, y)
-    balanced = RegularizedMLPClassifier(max_iter=50, random_state=0, class_weight="balanced").fit(X, y)
+    balanced = RegularizedMLPClassifier(max_iter=50, random_state=0,
+                                        class_weight="balanced").fit(X, y)
     assert (balanced.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
     dict_weighted = RegularizedMLPClassifier(max_iter=50, random_state=0, class_weight={0: 1, 1: 4})
     repeated = RegularizedMLPClassifier(max_iter=50, random_state=0)
@@ -206,7 +207,6 @@ def test_divergence_raises_and_never_leaves_nan_weights():
         reg.fit(X * 1e3, y * 1e3)
     assert not hasattr(reg, "coefs_")
     good = RegularizedMLPRegressor(max_iter=20, random_state=0).fit(X, y)
-    before = [c.copy() for c in good.coefs_]
     good.set_params(solver="sgd", learning_rate_init=10.0)
     with pytest.raises(ValueError, match="diverged"):
         for _ in range(20):

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_regression
 
-from sklearn_reg import RegularizedMLPRegressor
+from sklearn_reg import RegularizedMLPRegressor, _penalties
 from sklearn_reg import _kernels as K
-from sklearn_reg import _penalties
 from sklearn_reg._optim import ADAM, SGD
 from sklearn_reg._penalties import ELASTICNET, GROUP, L1, L2, NONE, WD
 from sklearn_reg._records import Network, Optimizer, Regularization, data_record
@@ -119,7 +118,8 @@ def test_value_of_elasticnet_mixes_l1_and_l2(coefs, l1_ratio):
     l1 = sum(np.sum(np.abs(W)) for W in coefs)
     l2 = sum(np.sum(W**2) for W in coefs)
     expected = l1_ratio * l1 + (1.0 - l1_ratio) * l2
-    np.testing.assert_allclose(_penalties.value("elasticnet", coefs, l1_ratio), expected, rtol=1e-14)
+    got = _penalties.value("elasticnet", coefs, l1_ratio)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
 
 
 def test_value_of_group_is_scaled_sum_of_first_layer_row_norms(coefs):
@@ -140,7 +140,8 @@ def test_value_of_l2_matches_the_penalty_in_the_kernel_objective(coefs):
     alpha = 0.3
     J_pen = K.objective_grad(*args, alpha, np.empty_like(params))
     J_data = K.objective_grad(*args, 0.0, np.empty_like(params))
-    np.testing.assert_allclose(J_pen - J_data, alpha * _penalties.value("l2", coefs, 0.5), rtol=1e-12)
+    np.testing.assert_allclose(J_pen - J_data, alpha * _penalties.value("l2", coefs, 0.5),
+                               rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -152,7 +153,8 @@ N_WEIGHTS = int(K.n_weights_of(UNITS))  # 3·4 + 4·2 = 20 weights, then 4 + 2 b
 N_PARAMS = N_WEIGHTS + int(UNITS[1:].sum())
 LR, LAM = 0.1, 0.4
 BETA_1, BETA_2, EPS = 0.9, 0.999, 1e-8
-ALL_PENALTIES = {"none": NONE, "l2": L2, "l1": L1, "wd": WD, "elasticnet": ELASTICNET, "group": GROUP}
+ALL_PENALTIES = {"none": NONE, "l2": L2, "l1": L1, "wd": WD, "elasticnet": ELASTICNET,
+                 "group": GROUP}
 
 
 def point(seed=5):
@@ -434,3 +436,51 @@ def test_l2_under_adam_yields_no_exact_zeros(sparse_regression):
     X, y, _ = sparse_regression
     W0 = _fit(X, y, penalty="l2", **SPARSITY_FIT).coefs_[0]
     assert np.count_nonzero(W0 == 0.0) == 0
+
+
+# ---------------------------------------------------------------------------
+# max-norm: the projection of each hidden unit's incoming weights onto a ball
+# ---------------------------------------------------------------------------
+
+
+def test_max_norm_projection_is_the_closed_form_column_rescaling():
+    rng = np.random.default_rng(12)
+    W = rng.normal(size=(7, 5)) * np.array([0.1, 1.0, 3.0, 0.5, 10.0])  # column norms vary
+    c = 1.5
+    norms = np.linalg.norm(W, axis=0)
+    expected = W * np.minimum(1.0, c / norms)
+    got = W.copy()
+    _penalties.max_norm_project(got, c, np.empty(5))
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=0), np.minimum(norms, c), rtol=1e-14)
+    assert np.any(norms < c) and np.any(norms > c)  # both cases were exercised
+
+
+def test_max_norm_projection_leaves_columns_inside_the_ball_bit_for_bit():
+    W = np.random.default_rng(13).normal(size=(6, 4))
+    got = W.copy()
+    _penalties.max_norm_project(got, np.linalg.norm(W, axis=0).max() * 1.01, np.empty(4))
+    np.testing.assert_array_equal(got, W)
+
+
+@pytest.mark.parametrize("penalty", [None, "l2", "l1", "wd", "group"])
+def test_max_norm_bounds_every_hidden_unit_after_fit_and_leaves_the_outputs_free(
+        small_regression, penalty):
+    X, y = small_regression
+    c = 0.3
+    reg = _fit(X, y * 50, hidden_layer_sizes=(8, 6), max_norm=c, penalty=penalty, dropout=0.2,
+               learning_rate_init=0.05, max_iter=30)
+    free = _fit(X, y * 50, hidden_layer_sizes=(8, 6), penalty=penalty, dropout=0.2,
+                learning_rate_init=0.05, max_iter=30)
+    for W in reg.coefs_[:-1]:  # the incoming weights of the hidden units
+        assert np.linalg.norm(W, axis=0).max() <= c * (1 + 1e-12)
+    assert max(np.linalg.norm(W, axis=0).max() for W in free.coefs_[:-1]) > c  # it binds
+    assert np.linalg.norm(reg.coefs_[-1], axis=0).max() > c  # output layer unconstrained
+
+
+def test_max_norm_larger_than_every_norm_changes_nothing(small_regression):
+    X, y = small_regression
+    free = _fit(X, y, **FULL_BATCH)
+    loose = _fit(X, y, max_norm=1e6, **FULL_BATCH)
+    for a, b in zip(free.coefs_ + free.intercepts_, loose.coefs_ + loose.intercepts_):
+        np.testing.assert_array_equal(a, b)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sklearn_reg import _kernels as K
-from sklearn_reg import _penalties
 from sklearn_reg import _masks as M
+from sklearn_reg import _penalties
 from sklearn_reg._records import Network, data_record
 
 # no example database written into the repository; no deadline (the first example compiles)

@@ -8,6 +8,7 @@ as it was, so a good model is never lost.
 
 import copy
 import pickle
+import threading
 import tracemalloc
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -721,6 +722,92 @@ def test_concurrent_predict_equals_serial_predict(Estimator, method, sparse):
         for _ in range(3):
             for got, want in zip(pool.map(predict, inputs), serial):
                 np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_fitting_one_estimator_from_two_threads_fails_loudly_in_one(monkeypatch, method):
+    Xc, yc = make_classification(n_samples=200, n_features=6, random_state=0)
+    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    clf.partial_fit(Xc, yc, classes=[0, 1])
+    inside, release = threading.Event(), threading.Event()
+    real = K.train_epoch
+
+    def held(*args):  # the first fit waits inside its kernel until the second one has run
+        inside.set()
+        release.wait(60)
+        return real(*args)
+
+    monkeypatch.setattr(K, "train_epoch", held)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            first = pool.submit(getattr(clf, method), Xc, yc)
+            assert inside.wait(60)
+            with pytest.raises(RuntimeError, match="already being fitted in another thread"):
+                getattr(clf, method)(Xc[:, :3], yc)  # other data: would break the model
+            release.set()
+            assert first.result() is clf
+    monkeypatch.setattr(K, "train_epoch", real)
+    assert clf.n_features_in_ == 6 and clf.coefs_[0].shape == (6, 8)
+    _assert_usable(clf, Xc)
+    clf.partial_fit(Xc, yc)  # the object is free again
+
+
+def test_different_estimators_fit_in_threads_bit_identical_to_serial():
+    Xc, yc = make_classification(n_samples=300, n_features=8, random_state=0)
+    params = [dict(penalty=p, dropout=d, random_state=s) for p, d, s in
+              [("l1", 0.0, 0), ("l2", 0.2, 1), ("group", 0.1, 2), ("wd", 0.0, 3)]]
+
+    def fit(kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return RegularizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, **kw).fit(Xc, yc)
+
+    serial = [fit(kw) for kw in params]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(fit, params))
+    for a, b in zip(serial, threaded):
+        for u, v in zip(_weights(a), _weights(b)):
+            np.testing.assert_array_equal(u, v)
+
+
+# ---------------------------------------------------------------------------
+# divergence caught before it is non-finite
+# ---------------------------------------------------------------------------
+
+
+def test_warm_start_that_explodes_raises_and_keeps_the_good_model():
+    X, y = load_digits(return_X_y=True)
+    clf = RegularizedMLPClassifier(warm_start=True, solver="sgd", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X / 16, y)
+    before, score = _snapshot(clf), clf.score(X / 16, y)
+    clf.set_params(learning_rate_init=1e3, max_iter=50)
+    with pytest.raises(ValueError, match="diverged.*Lower learning_rate_init"):
+        clf.fit(X * 1e6, y)
+    _assert_same(vars(clf), {**before, **clf.get_params()})
+    assert clf.score(X / 16, y) == score
+
+
+def test_exploding_l2_under_plain_sgd_raises_naming_the_stability_bound():
+    X, y = load_digits(return_X_y=True)
+    clf = RegularizedMLPClassifier(alpha=1e6, solver="sgd", max_iter=20, random_state=0)
+    with pytest.raises(ValueError, match=r"diverged.*2·learning_rate_init·alpha > 2"):
+        clf.fit(X / 16, y)
+    assert not hasattr(clf, "coefs_")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_unscaled_features_that_start_far_from_the_data_still_train(Estimator):
+    """A fit that starts with a huge loss (unscaled inputs) and improves is not diverging."""
+    Xc, yc = make_classification(n_samples=300, n_features=6, random_state=0)
+    y = yc if Estimator is RegularizedMLPClassifier else Xc[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Estimator(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(Xc * 300, y)
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+    _assert_usable(est, Xc * 300)
 
 
 # ---------------------------------------------------------------------------

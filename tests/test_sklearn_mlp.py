@@ -110,7 +110,9 @@ def rewrite_imports(source):
         if isinstance(node, ast.Import) and any(
             alias.name.startswith("sklearn.neural_network") for alias in node.names
         ):
-            raise ValueError(f"line {node.lineno}: `import sklearn.neural_network` is not rewritten")
+            raise ValueError(
+                f"line {node.lineno}: `import sklearn.neural_network` is not rewritten"
+            )
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
             "sklearn.neural_network"
         ):
