@@ -33,8 +33,6 @@ ONNX's ``ZipMap`` takes float32 probabilities only: with a float64 input, pass
 ``options={"zipmap": False}`` (or 'columns').
 """
 
-from numbers import Integral
-
 import numpy as np
 
 try:
@@ -56,7 +54,13 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
 from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-__all__ = ["register"]
+__all__ = [
+    "calculate_classifier_output_shapes",
+    "calculate_regressor_output_shapes",
+    "convert_classifier",
+    "convert_regressor",
+    "register",
+]
 
 #: ONNX operator of each activation (hidden ``activation`` and ``out_activation_``)
 ACTIVATION_OPS = {
@@ -94,25 +98,18 @@ def _is_multilabel(model):
 def _label_tensor(classes):
     """The class labels as an ONNX initializer: (element type, flat values).
 
-    Integer, boolean and integral float labels become int64 (as skl2onnx does), string
-    labels UTF-8 strings.
+    Integer, boolean and float labels (integral: scikit-learn rejects continuous targets)
+    become int64, as skl2onnx does; string labels become UTF-8 strings.
     """
     classes = np.asarray(classes)
-    if classes.dtype == np.bool_ or np.issubdtype(classes.dtype, np.integer):
+    values = classes.tolist()
+    if classes.dtype.kind in "biuf":
         return TensorProto.INT64, classes.astype(np.int64)
-    if np.issubdtype(classes.dtype, np.floating):
-        if not np.all(classes == np.round(classes)):
-            raise ValueError(
-                "ONNX export needs integer, boolean or string class labels; got the "
-                f"non-integral float labels {classes.tolist()}. Encode them, e.g. with "
-                "sklearn.preprocessing.LabelEncoder, before fitting."
-            )
-        return TensorProto.INT64, classes.astype(np.int64)
-    if all(isinstance(c, str) for c in classes.tolist()):
-        return TensorProto.STRING, np.array([c.encode("utf-8") for c in classes.tolist()])
+    if all(isinstance(c, str) for c in values):
+        return TensorProto.STRING, np.array([c.encode("utf-8") for c in values])
     raise ValueError(
         "ONNX export needs integer, boolean or string class labels; got labels of "
-        f"dtype {classes.dtype}: {classes.tolist()!r}."
+        f"dtype {classes.dtype}: {values!r}."
     )
 
 
@@ -120,7 +117,7 @@ def _label_tensor(classes):
 
 
 def calculate_classifier_output_shapes(operator):
-    """Types and shapes of a classifier's outputs ``label`` and ``probabilities``.
+    """Set the types and shapes of a classifier's outputs ``label`` and ``probabilities``.
 
     Parameters
     ----------
@@ -138,7 +135,7 @@ def calculate_classifier_output_shapes(operator):
     model = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
     if _computes_in_double(operator):
-        zipmap = operator.scope_inst.get_options(model, dict(zipmap=True))["zipmap"]
+        zipmap = operator.scope_inst.get_options(model, {"zipmap": True})["zipmap"]
         if zipmap is True:
             raise ValueError(
                 "A float64 input computes float64 probabilities, which ONNX's ZipMap does "
@@ -157,7 +154,7 @@ def calculate_classifier_output_shapes(operator):
 
 
 def calculate_regressor_output_shapes(operator):
-    """Type and shape of a regressor's output ``variable``, (N, n_outputs).
+    """Set the type and shape of a regressor's output ``variable``, (N, n_outputs).
 
     Parameters
     ----------
@@ -201,21 +198,22 @@ def _forward(scope, container, model, input_name, double, output=None):
                                                                        TensorProto.FLOAT)
     a = _node(scope, container, "Cast", [input_name], "cast_input", to=element)
     n_layers = len(model.coefs_)
-    for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
-        W = _constant(scope, container, f"coefficient{l}", np.asarray(W, dtype), element)
-        b = _constant(scope, container, f"intercept{l}", np.asarray(b, dtype)[None, :], element)
-        z = _node(scope, container, "MatMul", [a, W], f"product{l}")
-        z = _node(scope, container, "Add", [z, b], f"preactivation{l}")
-        if l < n_layers - 1:
-            a = _node(scope, container, ACTIVATION_OPS[model.activation], [z], f"activation{l}")
+    for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        W = _constant(scope, container, f"coefficient{k}", np.asarray(W, dtype), element)
+        b = _constant(scope, container, f"intercept{k}", np.asarray(b, dtype)[None, :], element)
+        z = _node(scope, container, "MatMul", [a, W], f"product{k}")
+        z = _node(scope, container, "Add", [z, b], f"preactivation{k}")
+        if k < n_layers - 1:
+            a = _node(scope, container, ACTIVATION_OPS[model.activation], [z], f"activation{k}")
     attrs = {"axis": 1} if model.out_activation_ == "softmax" else {}
     return _node(scope, container, ACTIVATION_OPS[model.out_activation_], [z], "prediction",
                  output, **attrs)
 
 
 def convert_classifier(scope, operator, container):
-    """ONNX nodes of a fitted classifier: ``label`` as ``predict``, ``probabilities`` as
-    ``predict_proba``.
+    """Add the ONNX nodes of a fitted classifier: ``label`` and ``probabilities``.
+
+    ``label`` reproduces ``predict`` and ``probabilities`` ``predict_proba``.
 
     Parameters
     ----------
@@ -252,7 +250,7 @@ def convert_classifier(scope, operator, container):
 
 
 def convert_regressor(scope, operator, container):
-    """ONNX nodes of a fitted regressor: ``variable``, ``predict`` of shape (N, n_outputs).
+    """Add the ONNX nodes of a fitted regressor: ``variable``, ``predict`` as (N, n_outputs).
 
     Parameters
     ----------
