@@ -51,6 +51,8 @@ except ImportError as error:  # pragma: no cover - the extra is installed in CI
         "sklearn_reg.onnx needs skl2onnx and onnx: pip install 'sklearn_reg[onnx]'."
     ) from error
 
+from sklearn.utils.validation import check_is_fitted
+
 from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 
@@ -90,6 +92,26 @@ def _computes_in_double(operator):
     return isinstance(operator.inputs[0].type, DoubleTensorType)
 
 
+def _precision(double):
+    """(numpy dtype, ONNX element type) of the computation."""
+    return (np.float64, TensorProto.DOUBLE) if double else (np.float32, TensorProto.FLOAT)
+
+
+def _check_model_and_input(operator):
+    """The fitted model of ``operator``, after checking that its input has n_features_in_
+    columns (when the width of the input is known)."""
+    model = operator.raw_operator
+    check_is_fitted(model)
+    shape = operator.inputs[0].type.shape
+    if len(shape) != 2 or (isinstance(shape[1], int) and shape[1] != model.n_features_in_):
+        raise ValueError(
+            f"{type(model).__name__} was fitted on {model.n_features_in_} features; the "
+            f"ONNX input has shape {list(shape)}: pass an example of shape "
+            f"(n_samples, {model.n_features_in_}) to to_onnx."
+        )
+    return model
+
+
 def _is_multilabel(model):
     """Multilabel target: one logistic output per label (binary has a single output)."""
     return model.out_activation_ == "logistic" and model.n_outputs_ > 1
@@ -126,13 +148,15 @@ def calculate_classifier_output_shapes(operator):
 
     Raises
     ------
+    sklearn.exceptions.NotFittedError
+        If the classifier is not fitted.
     ValueError
-        For a float64 input with the option ``zipmap=True``: ONNX's ``ZipMap`` accepts
-        float32 probabilities only.
+        If the input has not ``n_features_in_`` columns, or for a float64 input with the
+        option ``zipmap=True``: ONNX's ``ZipMap`` accepts float32 probabilities only.
     """
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
     check_input_and_output_types(operator, good_input_types=_INPUT_TYPES)
-    model = operator.raw_operator
+    model = _check_model_and_input(operator)
     n = operator.inputs[0].get_first_dimension()
     if _computes_in_double(operator):
         zipmap = operator.scope_inst.get_options(model, {"zipmap": True})["zipmap"]
@@ -160,12 +184,20 @@ def calculate_regressor_output_shapes(operator):
     ----------
     operator : skl2onnx.common._topology.Operator
         The operator of a fitted :class:`~sklearn_reg.RegularizedMLPRegressor` (or CV).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the regressor is not fitted.
+    ValueError
+        If the input has not ``n_features_in_`` columns.
     """
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
     check_input_and_output_types(operator, good_input_types=_INPUT_TYPES)
+    model = _check_model_and_input(operator)
     n = operator.inputs[0].get_first_dimension()
     output_type = DoubleTensorType if _computes_in_double(operator) else FloatTensorType
-    operator.outputs[0].set_type(output_type([n, operator.raw_operator.n_outputs_]))
+    operator.outputs[0].set_type(output_type([n, model.n_outputs_]))
 
 
 # -- converters --------------------------------------------------------------------------
@@ -194,8 +226,7 @@ def _forward(scope, container, model, input_name, double, output=None):
     prediction g(z_L) with f = ``activation`` and g = ``out_activation_``, computed in
     float64 if ``double`` else float32.
     """
-    dtype, element = (np.float64, TensorProto.DOUBLE) if double else (np.float32,
-                                                                       TensorProto.FLOAT)
+    dtype, element = _precision(double)
     a = _node(scope, container, "Cast", [input_name], "cast_input", to=element)
     n_layers = len(model.coefs_)
     for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
@@ -227,18 +258,16 @@ def convert_classifier(scope, operator, container):
     model = operator.raw_operator
     double = _computes_in_double(operator)
     label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
-    element = TensorProto.DOUBLE if double else TensorProto.FLOAT
+    dtype, element = _precision(double)
     if model.n_outputs_ == 1:  # binary: p = P(classes_[1]), probabilities [1 − p, p]
         p = _forward(scope, container, model, operator.inputs[0].full_name, double)
-        one = _constant(scope, container, "one", np.ones((), np.float64 if double else np.float32),
-                        element)
+        one = _constant(scope, container, "one", np.ones((), dtype), element)
         q = _node(scope, container, "Sub", [one, p], "complement")
         _node(scope, container, "Concat", [q, p], "probabilities", proba, axis=1)
     else:
         _forward(scope, container, model, operator.inputs[0].full_name, double, proba)
     if _is_multilabel(model):  # the indicator matrix 1{p_k > 1/2}
-        half = _constant(scope, container, "half",
-                         np.full((), 0.5, np.float64 if double else np.float32), element)
+        half = _constant(scope, container, "half", np.full((), 0.5, dtype), element)
         above = _node(scope, container, "Greater", [proba, half], "above_half")
         _node(scope, container, "Cast", [above], "label", label, to=TensorProto.INT64)
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpydoc.validate as numpydoc_validate
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -225,10 +226,32 @@ def test_nocl_gives_class_indices_as_labels():
     np.testing.assert_array_equal(model.classes_[label], model.predict(Xf))
 
 
+def test_output_class_labels_adds_the_classes_as_a_third_output():
+    Xf = X.astype(np.float32)
+    model = classifier().fit(Xf, CLASSIFICATION_TARGETS["strings"])
+    options = {"zipmap": False, "output_class_labels": True}
+    label, _, classes = run(to_onnx(model, Xf[:1], options=options), Xf)
+    np.testing.assert_array_equal(classes, model.classes_)
+    np.testing.assert_array_equal(label, model.predict(Xf))
+
+
 def test_float64_input_with_zipmap_raises_value_error():
     model = classifier(max_iter=5).fit(X, CLASSIFICATION_TARGETS["binary"])
     with pytest.raises(ValueError, match="zipmap"):
         to_onnx(model, X[:1])
+
+
+def test_unfitted_estimator_raises_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        to_onnx(classifier(), X[:1].astype(np.float32), options={"zipmap": False})
+    with pytest.raises(NotFittedError):
+        to_onnx(regressor(), X[:1].astype(np.float32))
+
+
+def test_input_of_another_width_raises_value_error():
+    model = regressor(max_iter=5).fit(X, REGRESSION_TARGETS["squared_error"][1])
+    with pytest.raises(ValueError, match="fitted on 6 features"):
+        to_onnx(model, X[:1, :4])
 
 
 # -- registration ---------------------------------------------------------------------------
