@@ -33,22 +33,39 @@ DIVERGENCE_FACTOR = 1e4
 
 #: multiply-adds of a batch's largest matrix product below which BLAS runs on one thread
 _SMALL_PRODUCT = 1 << 24
-_blas = []  # the ThreadpoolController, made at the first fit (a scikit-learn dependency)
+_blas = {"controller": None, "users": 0, "limiter": None}  # shared by the fits of all threads
+_blas_lock = threading.Lock()
 
 #: ids of the estimator objects being fitted right now, in any thread
 _fitting = set()
 _fitting_lock = threading.Lock()
 
 
+@contextlib.contextmanager
 def _blas_threads(units, batch_size):
     """One BLAS thread for batch-sized products, as scikit-learn's KMeans does: threaded
-    OpenBLAS gains little on them on an idle machine and collapses when cores are shared."""
+    OpenBLAS gains little on them on an idle machine and collapses when cores are shared.
+
+    The limit is process-wide, so concurrent fits share it: the first to enter sets it,
+    the last to leave restores the original (never one fit restoring it under another).
+    """
     batch = 200 if batch_size == "auto" else batch_size
     if batch * max(i * o for i, o in zip(units[:-1], units[1:])) > _SMALL_PRODUCT:
-        return contextlib.nullcontext()
-    if not _blas:
-        _blas.append(ThreadpoolController())
-    return _blas[0].limit(limits=1, user_api="blas")
+        yield
+        return
+    with _blas_lock:
+        if _blas["controller"] is None:
+            _blas["controller"] = ThreadpoolController()
+        if _blas["users"] == 0:
+            _blas["limiter"] = _blas["controller"].limit(limits=1, user_api="blas")
+        _blas["users"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas["users"] -= 1
+            if _blas["users"] == 0:
+                _blas["limiter"].restore_original_limits()
 
 
 @contextlib.contextmanager

@@ -280,9 +280,10 @@ _CV_PARAMETERS = """
 
     n_jobs : int, default=None
         Number of jobs running the paths (one per fold, plus the path on all the data)
-        in parallel with joblib. None means 1 unless in a
-        :obj:`joblib.parallel_backend` context, e.g. ``"dask"``; -1 uses all
-        processors.
+        in parallel with joblib, in threads (the compiled kernels release the GIL, so
+        the threads share one set of compiled kernels) unless a
+        :obj:`joblib.parallel_backend` context picks another backend, e.g. ``"dask"``.
+        None means 1; -1 uses all processors.
 
     selection : {'best', '1se'}, default='best'
         Rule choosing ``alpha_``: 'best' takes the highest mean score over the folds;
@@ -437,7 +438,9 @@ class _RegularizedMLPCVMixin:
                                   self.path_max_iter, scorer)
             for train, test in folds
         ]
-        (models, n_selected), *fold_scores = Parallel(n_jobs=self.n_jobs)(jobs)
+        # threads unless the user chose a joblib backend: the kernels release the GIL, so
+        # the folds share one process's compiled kernels (one compile, no loading per worker)
+        (models, n_selected), *fold_scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
 
         self.scores_ = np.vstack(fold_scores)
         index = _select_index(self.scores_, self.selection)

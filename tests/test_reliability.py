@@ -771,6 +771,28 @@ def test_different_estimators_fit_in_threads_bit_identical_to_serial():
             np.testing.assert_array_equal(u, v)
 
 
+def test_concurrent_fits_restore_the_blas_thread_limit_they_share():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    Xc, yc = make_classification(n_samples=400, n_features=8, random_state=0)
+
+    def fit(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=20 + 7 * seed,
+                                     random_state=seed).fit(Xc, yc)
+        return blas_threads()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        during = list(pool.map(fit, range(6)))
+    assert blas_threads() == before
+    assert all(set(d) <= {1} | set(before) for d in during)
+
+
 # ---------------------------------------------------------------------------
 # divergence caught before it is non-finite
 # ---------------------------------------------------------------------------
