@@ -176,7 +176,7 @@ def dropblock_mask(mask, shape, block, rate, state, exact=False, per_feature=Fal
     a seed zeroes the block [s₀, s₀ + b₀) × … anchored at its *corner* (not centred),
     hence blocks always lie fully inside the map. Kept entries of the row are then set
     to n / (number kept); a row with everything dropped stays all zeros (no NaN).
-    γ is :func:`dropblock_gamma` (``exact=False``, DESIGN §3's formula, undershoots the
+    γ is :func:`dropblock_gamma` (``exact=False``, the paper's formula, which undershoots the
     rate) or :func:`dropblock_gamma_exact` (``exact=True``, hits the rate in
     expectation). Block edges are clipped to the map. With b = 1 this draws exactly
     the zeros of :func:`dropout_mask` from the same state (γ = rate, same uniforms),

@@ -1,4 +1,7 @@
-"""Dropout, DropBlock and spatial dropout seen from the estimators (DESIGN §2–§3).
+"""Dropout, DropBlock and spatial dropout seen from the estimators.
+
+Dropout: Srivastava et al. (2014); DropBlock: Ghiasi, Lin & Le (2018); spatial dropout:
+Tompson et al. (2015).
 
 The masks themselves (drop rates, block shapes, scaling) are specified in
 ``test_masks.py`` and the gradients through them in ``test_kernels.py``; here the

@@ -59,7 +59,7 @@ def test_select_from_model_default_threshold_keeps_exactly_nonzero_rows(informat
 
 @pytest.mark.parametrize("load", [load_digits, load_breast_cancer])
 def test_l2_matches_mlpclassifier_accuracy_with_mapped_alpha(load):
-    """alpha_sklearn ≈ 2·B·alpha (DESIGN §3): same model quality as MLPClassifier."""
+    """alpha_sklearn ≈ 2·B·alpha: same model quality as MLPClassifier."""
     X, y = load(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
     scaler = StandardScaler().fit(X_train)

@@ -1,4 +1,4 @@
-"""Mask kernels of dropout, DropBlock and spatial dropout (DESIGN §3), as specifications.
+"""Mask kernels of dropout, DropBlock and spatial dropout, as specifications.
 
 The statistical tests draw many masks from fixed seeds, so they are deterministic; the
 tolerances are set several standard errors above the Monte Carlo noise of the draws.

@@ -1,4 +1,5 @@
-"""Penalty semantics (DESIGN.md §3): prox operators, Ω values, optimizer steps, estimators.
+"""Penalty semantics, the formulas of the user guide: prox operators, Ω values, optimizer
+steps, estimators.
 
 The kernels are checked against the formulas of the contract written out in numpy:
 soft-thresholding S_τ, block soft-thresholding, the L2 gradient 2λW, the decoupled

@@ -1,7 +1,7 @@
 """Reliability: bad input, divergence, interruption, threads, persistence, memory.
 
 Every failure is a clear ``ValueError`` / ``TypeError`` / ``InvalidParameterError``
-naming the parameter or the problem (DESIGN §6), never an ``IndexError``, a numba
+naming the parameter or the problem, never an ``IndexError``, a numba
 typing error, a crash or NaN weights; and a failing call leaves the estimator exactly
 as it was, so a good model is never lost.
 """
