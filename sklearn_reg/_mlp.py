@@ -233,8 +233,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     DropBlock and spatial dropout, trained by compiled numba kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: same
-    parameters, attributes and behaviour, plus the regularization parameters
-    ``penalty``, ``l1_ratio``, ``dropout`` and ``class_weight``. It minimises the
+    parameters (``max_fun`` included), attributes and behaviour, plus the regularization
+    parameters ``penalty``, ``l1_ratio``, ``max_norm``, ``dropout``, ``dropblock``,
+    ``block_size``, ``dropblock_schedule``, ``dropblock_scale``, ``spatial_dropout`` and
+    ``feature_shape``, and ``class_weight``. ``alpha`` keeps its name but is λ per
+    objective (see below). It minimises the
     log-loss (logistic output for binary and multilabel targets, softmax for
     multiclass).
 
@@ -451,8 +454,10 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     DropBlock and spatial dropout, trained by compiled numba kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: same
-    parameters, attributes and behaviour, plus the regularization parameters
-    ``penalty``, ``l1_ratio`` and ``dropout``.
+    parameters (``max_fun`` included), attributes and behaviour, plus the regularization
+    parameters ``penalty``, ``l1_ratio``, ``max_norm``, ``dropout``, ``dropblock``,
+    ``block_size``, ``dropblock_schedule``, ``dropblock_scale``, ``spatial_dropout`` and
+    ``feature_shape``. ``alpha`` keeps its name but is λ per objective (see below).
 
     Parameters
     ----------
