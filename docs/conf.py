@@ -20,6 +20,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import sklearn_reg
+from sklearn_reg._penalties import penalty_table
+
+# the penalty table of the user guide, written from the registry the estimators read
+os.makedirs(os.path.join(os.path.dirname(__file__), "generated"), exist_ok=True)
+with open(os.path.join(os.path.dirname(__file__), "generated", "penalty_table.rst"), "w") as f:
+    f.write(penalty_table())
 
 project = "sklearn_reg"
 author = "the sklearn_reg developers"
@@ -44,7 +50,7 @@ if os.environ.get("SKLEARN_REG_DOCS_INTERSPHINX") == "1":
     }
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "**/*.ipynb", "**/*.py.md5", "**/*.codeobj.json"]
+exclude_patterns = ["_build", "generated/penalty_table.rst", "**/*.ipynb", "**/*.py.md5", "**/*.codeobj.json"]
 default_role = "literal"
 
 # -- API reference: autosummary pages from the numpydoc docstrings -------------------

@@ -258,8 +258,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
     def _check_solver_compatibility(self, drop_rates):
         if self.solver != "lbfgs":
             return
-        if not PENALTIES[self.penalty].smooth or self.penalty == "wd":
-            smooth = sorted(repr(p) for p, row in PENALTIES.items() if row.smooth and p != "wd")
+        if not PENALTIES[self.penalty].smooth:
+            smooth = [repr(p) for p, row in PENALTIES.items() if row.smooth]
             raise ValueError(
                 f"solver='lbfgs' needs a smooth objective: penalty={self.penalty!r} is "
                 f"not supported with it. Use penalty in {', '.join(smooth)}, or "

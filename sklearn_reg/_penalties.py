@@ -22,20 +22,23 @@ from ._jit import jit
 
 NONE, L2, L1, WD, ELASTICNET, GROUP = 0, 1, 2, 3, 4, 5
 
-#: one registry row per penalty: its integer code, whether the objective stays
-#: differentiable (the only penalties L-BFGS may minimise), Ω(W) and how it is applied
-Penalty = namedtuple("Penalty", "code smooth omega applied")
+#: one registry row per penalty: its integer code, whether it is a differentiable term
+#: of the objective (the only penalties L-BFGS may minimise; 'wd' is a rule of the step,
+#: not a term), and for the documentation
+#: Ω(W), the rates (λ₂, λ₁, λ_wd) of :func:`penalty_rates` (ρ = l1_ratio) and how a
+#: step applies it, in LaTeX / reStructuredText
+Penalty = namedtuple("Penalty", "code smooth omega rates applied")
 
 PENALTIES = {
-    None: Penalty(NONE, True, "0", "nothing"),
-    "l2": Penalty(L2, True, "Σ W²", "gradient 2λW"),
-    "l1": Penalty(L1, False, "Σ |W|", "prox S_τ (soft-threshold)"),
-    "wd": Penalty(WD, True, "0 (decoupled: W ← W − η·λ·W each step)", "decay before the step"),
-    "elasticnet": Penalty(
-        ELASTICNET, False, "l1_ratio·Σ|W| + (1 − l1_ratio)·Σ W²", "gradient + prox"
-    ),
-    "group": Penalty(GROUP, False, "Σ_j √h₁·‖W₁[j, :]‖₂ over input features j",
-                     "block soft-threshold"),
+    "l2": Penalty(L2, True, r"\sum W^2", r"(\lambda, 0, 0)", r"gradient :math:`2\lambda_2 W`"),
+    "l1": Penalty(L1, False, r"\sum |W|", r"(0, \lambda, 0)", "proximal step (soft-threshold)"),
+    "wd": Penalty(WD, False, "0", r"(0, 0, \lambda)",
+                  "decay of the pre-step weights (decoupled, none in the objective)"),
+    "elasticnet": Penalty(ELASTICNET, False, r"\rho\sum|W| + (1-\rho)\sum W^2",
+                          r"(\lambda(1-\rho), \lambda\rho, 0)", "gradient and proximal step"),
+    "group": Penalty(GROUP, False, r"\sum_j \sqrt{h_1}\,\lVert W_1[j,:]\rVert_2", "(0, 0, 0)",
+                     "block proximal step on the rows of the first layer"),
+    None: Penalty(NONE, True, "0", "(0, 0, 0)", "nothing"),
 }
 
 #: penalty name → integer code of the kernels
@@ -43,13 +46,15 @@ PENALTY_CODES = {name: row.code for name, row in PENALTIES.items()}
 
 
 def penalty_table():
-    """The registry as a reStructuredText table (penalty, Ω, how it is applied)."""
-    rows = [(repr(name) if name else "None", p.omega, p.applied) for name, p in PENALTIES.items()]
-    header = ("penalty", "Ω(W) (λ·Ω is added to the data loss)", "applied as")
-    widths = [max(len(r[k]) for r in rows + [header]) for k in range(3)]
-    rule = "  ".join("=" * w for w in widths)
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
+    """The registry as the reStructuredText list-table of the user guide."""
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 14 34 22 30", "",
+             "   * - ``penalty``", "     - :math:`\\Omega(W)`",
+             "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd})`", "     - applied as"]
+    for name, row in PENALTIES.items():
+        lines += [f"   * - ``{name!r}``" if name else "   * - ``None``",
+                  f"     - :math:`{row.omega}`", f"     - :math:`{row.rates}`",
+                  f"     - {row.applied}"]
+    return "\n".join(lines) + "\n"
 
 
 def value(penalty, coefs, l1_ratio):
