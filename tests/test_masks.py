@@ -40,9 +40,10 @@ def _i64(t):
     return np.asarray(t, dtype=np.int64)
 
 
-def _dropblock(shape, block, rate, n_rows, seed=0, stream=0, exact=True):
+def _dropblock(shape, block, rate, n_rows, seed=0, stream=0, exact=True, per_feature=False):
     mask = np.empty((n_rows, int(np.prod(shape))))
-    dropblock_mask(mask, _i64(shape), _i64(block), rate, seed_state(seed, stream), exact)
+    dropblock_mask(mask, _i64(shape), _i64(block), rate, seed_state(seed, stream), exact=exact,
+                   per_feature=per_feature)
     return mask
 
 
@@ -196,6 +197,22 @@ def test_dropblock_keep_probability_is_one_minus_gamma_to_the_coverage():
     kept = _dropblock(shape, block, 0.3, n_rows=40000) != 0.0
     expected = (1.0 - gamma) ** _coverage(shape, block).ravel()
     np.testing.assert_allclose(kept.mean(axis=0), expected, atol=0.01)
+
+
+@pytest.mark.parametrize("shape, block", [((8, 8), (3, 3)), ((20,), (4,)), ((2, 5, 5), (1, 2, 2))])
+def test_dropblock_per_feature_scaling_is_unbiased_for_every_feature(shape, block):
+    # exact inverted DropBlock: each kept feature is divided by its own P(kept) =
+    # (1 − γ)^c(pos), so E[m_j] = 1 for every feature j, edges and centre alike
+    gamma = dropblock_gamma_exact(0.3, _i64(shape), _i64(block))
+    mask = _dropblock(shape, block, 0.3, n_rows=40000, per_feature=True)
+    keep = (1.0 - gamma) ** _coverage(shape, block).ravel()
+    kept = mask != 0.0
+    np.testing.assert_allclose(mask[kept], np.broadcast_to(1.0 / keep, mask.shape)[kept],
+                               rtol=1e-12)
+    se = np.sqrt((1.0 - keep) / keep / mask.shape[0])  # std error of each feature's mean
+    assert np.all(np.abs(mask.mean(axis=0) - 1.0) < 5 * se + 1e-12)
+    # the drop pattern is the per-sample one, from the same draws: only the scale differs
+    np.testing.assert_array_equal(kept, _dropblock(shape, block, 0.3, n_rows=40000) != 0.0)
 
 
 @pytest.mark.parametrize(
