@@ -36,6 +36,22 @@ _SMALL_PRODUCT = 1 << 24
 _blas = {"controller": None, "users": 0, "limiter": None}  # shared by the fits of all threads
 _blas_lock = threading.Lock()
 
+#: per thread: whether fits leave reporting max_iter to their caller (the CV estimators
+#: and regularization_path, which report once for many fits)
+_quiet = threading.local()
+
+
+@contextlib.contextmanager
+def _max_iter_reported_by_caller():
+    """In this thread, fits reaching ``max_iter`` raise no ConvergenceWarning of their own."""
+    before = getattr(_quiet, "max_iter", False)
+    _quiet.max_iter = True
+    try:
+        yield
+    finally:
+        _quiet.max_iter = before
+
+
 #: ids of the estimator objects being fitted right now, in any thread
 _fitting = set()
 _fitting_lock = threading.Lock()
@@ -608,7 +624,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 schedule.epoch_end(self.t_)
                 if schedule.should_stop(validation is not None, self.verbose) or incremental:
                     break
-                if n_iter == self.max_iter:
+                if n_iter == self.max_iter and not getattr(_quiet, "max_iter", False):
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                         "optimization hasn't converged yet." % self.max_iter,

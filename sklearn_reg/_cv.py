@@ -40,6 +40,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._base import _max_iter_reported_by_caller
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
 
 #: range of the default log-spaced grid of λ (``alphas=<int>``)
@@ -182,14 +183,15 @@ def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
     coefs, losses, n_selected, models = [], [], [], []
     for k, alpha in enumerate(alphas):
         path.set_params(alpha=float(alpha))
-        with warnings.catch_warnings():
-            if k > 0:
-                # a warm start at the next λ: a budget of path_max_iter epochs, spent
-                # on purpose, so reaching it is not a failure to converge
-                path.set_params(max_iter=path_max_iter)
-                _restart_stopping_rule(path)
-                warnings.simplefilter("ignore", ConvergenceWarning)
+        if k == 0:
             path.fit(X, y, sample_weight=sample_weight)
+        else:
+            # a warm start at the next λ: a budget of path_max_iter epochs, spent on
+            # purpose, so reaching it is not a failure to converge
+            path.set_params(max_iter=path_max_iter)
+            _restart_stopping_rule(path)
+            with _max_iter_reported_by_caller():
+                path.fit(X, y, sample_weight=sample_weight)
         coefs.append([W.copy() for W in path.coefs_])
         losses.append(float(path.loss_))
         n_selected.append(_n_features_selected(path))
@@ -201,24 +203,33 @@ def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
 
 
 def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer):
-    """Scores on ``test`` of the path fitted on ``train``, one per λ."""
-    *_, models = regularization_path(
-        _safe_indexing(X, train), _safe_indexing(y, train), alphas, estimator=estimator,
-        path_max_iter=path_max_iter,
-        sample_weight=None if sample_weight is None else sample_weight[train],
-        return_models=True,
-    )
+    """Scores on ``test`` of the path fitted on ``train``, one per λ, and whether its first
+    fit reached ``max_iter`` (reported once by the CV estimator, not per path)."""
+    with _max_iter_reported_by_caller():
+        *_, models = regularization_path(
+            _safe_indexing(X, train), _safe_indexing(y, train), alphas, estimator=estimator,
+            path_max_iter=path_max_iter,
+            sample_weight=None if sample_weight is None else sample_weight[train],
+            return_models=True,
+        )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
-    return np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
+    scores = np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
+    return scores, _reached_max_iter(models[0])
 
 
 def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter):
-    """The path on all the data: (models, n_features_selected)."""
-    _, _, _, n_selected, models = regularization_path(
-        X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
-        sample_weight=sample_weight, return_models=True,
-    )
-    return models, n_selected
+    """The path on all the data: (models, n_features_selected), and whether its first fit
+    reached ``max_iter``."""
+    with _max_iter_reported_by_caller():
+        _, _, _, n_selected, models = regularization_path(
+            X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
+            sample_weight=sample_weight, return_models=True,
+        )
+    return (models, n_selected), _reached_max_iter(models[0])
+
+
+def _reached_max_iter(model):
+    return model.solver != "lbfgs" and model.n_iter_ >= model.max_iter
 
 
 def _fitted_state(model):
@@ -440,7 +451,16 @@ class _RegularizedMLPCVMixin:
         ]
         # threads unless the user chose a joblib backend: the kernels release the GIL, so
         # the folds share one process's compiled kernels (one compile, no loading per worker)
-        (models, n_selected), *fold_scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+        (models, n_selected), fold_scores = results[0][0], [r[0] for r in results[1:]]
+        unconverged = sum(reached for _, reached in results)
+        if unconverged:
+            warnings.warn(
+                f"The first fit (smallest λ, max_iter={self.max_iter} epochs) of "
+                f"{unconverged} of the {len(results)} paths reached max_iter without "
+                "converging. Increase max_iter, or scale the features.",
+                ConvergenceWarning,
+            )
 
         self.scores_ = np.vstack(fold_scores)
         index = _select_index(self.scores_, self.selection)
