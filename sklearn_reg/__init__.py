@@ -1,6 +1,11 @@
 """Regularized multilayer perceptrons for scikit-learn, trained by numba kernels."""
 
-from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, regularization_path
+from ._cv import (
+    RegularizedMLPClassifierCV,
+    RegularizedMLPRegressorCV,
+    feature_exit_alphas,
+    regularization_path,
+)
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 
 __all__ = [
@@ -8,6 +13,7 @@ __all__ = [
     "RegularizedMLPClassifierCV",
     "RegularizedMLPRegressor",
     "RegularizedMLPRegressorCV",
+    "feature_exit_alphas",
     "regularization_path",
 ]
 __version__ = "0.1.0"

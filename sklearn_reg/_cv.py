@@ -202,6 +202,51 @@ def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
     return result + (models,) if return_models else result
 
 
+def feature_exit_alphas(alphas, coefs):
+    """For each input feature, the λ at which it leaves the model along a path.
+
+    The importance of a feature as LassoNet defines it: the first λ of the path from
+    which the feature's row of the first layer ``coefs[k][0]`` stays exactly zero up to
+    the end of the path; the larger, the longer the feature resists the penalty.
+
+    Parameters
+    ----------
+    alphas : array-like of shape (n_alphas,)
+        The increasing values of λ of a path, as returned by :func:`regularization_path`.
+
+    coefs : list of length n_alphas
+        The weights along the path, as returned by :func:`regularization_path`:
+        ``coefs[k][0]`` has shape (n_features, n_hidden_1).
+
+    Returns
+    -------
+    exit_alphas : ndarray of shape (n_features,)
+        The λ at which each feature leaves for good; ``np.inf`` for a feature still in
+        the model at the largest λ.
+
+    See Also
+    --------
+    regularization_path : The path whose output this reads.
+    RegularizedMLPClassifierCV : Its ``feature_exit_alphas_`` come from this function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_reg import feature_exit_alphas
+    >>> rows = lambda *active: [np.array([[a, a] for a in active], dtype=float)]
+    >>> feature_exit_alphas([0.1, 1.0, 10.0], [rows(1, 1, 1), rows(1, 0, 1), rows(1, 0, 0)])
+    array([inf,  1., 10.])
+    """
+    alphas = np.asarray(alphas, dtype=np.float64)
+    active = np.array([np.any(np.asarray(c[0]) != 0, axis=1) for c in coefs])
+    if active.shape[0] != alphas.shape[0]:
+        raise ValueError(f"coefs has {active.shape[0]} points of the path, alphas {alphas.size}.")
+    # index of the first λ after the last one at which the feature is active
+    last = np.where(active.any(axis=0), alphas.size - 1 - np.argmax(active[::-1], axis=0), -1)
+    return np.where(last + 1 < alphas.size, alphas[np.minimum(last + 1, alphas.size - 1)],
+                    np.inf)
+
+
 def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer):
     """Scores on ``test`` of the path fitted on ``train``, one per λ, and whether its first
     fit reached ``max_iter`` (reported once by the CV estimator, not per path)."""
@@ -340,6 +385,11 @@ _CV_ATTRIBUTES = """
     n_features_selected_ : ndarray of shape (n_alphas,)
         Number of features (non-zero rows of ``coefs_[0]``) kept at each λ by the path
         fitted on all the data, whose model at ``alpha_`` is this estimator.
+
+    feature_exit_alphas_ : ndarray of shape (n_features,)
+        For each feature, the λ of the full-data path from which its row of
+        ``coefs_[0]`` stays zero (``np.inf`` if it never leaves): an importance from
+        the path, as LassoNet's, see :func:`feature_exit_alphas`.
 """
 
 
@@ -469,6 +519,7 @@ class _RegularizedMLPCVMixin:
         self.alphas_ = alphas
         self.alpha_ = float(alphas[index])
         self.n_features_selected_ = n_selected
+        self.feature_exit_alphas_ = feature_exit_alphas(alphas, [m.coefs_ for m in models])
         return self
 
     @available_if(_never)

@@ -19,6 +19,7 @@ from sklearn_reg import (
     RegularizedMLPClassifierCV,
     RegularizedMLPRegressor,
     RegularizedMLPRegressorCV,
+    feature_exit_alphas,
     regularization_path,
 )
 from sklearn_reg._cv import _select_index
@@ -276,3 +277,29 @@ def test_signature_is_keyword_only_after_activation():
     kinds = [p.kind for p in sig.parameters.values()]
     assert kinds[:2] == [inspect.Parameter.POSITIONAL_OR_KEYWORD] * 2
     assert set(kinds[2:]) == {inspect.Parameter.KEYWORD_ONLY}
+
+
+def test_feature_exit_alphas_is_the_lambda_from_which_a_row_stays_zero():
+    alphas = np.array([1e-3, 1e-2, 1e-1, 1.0])
+    active = np.array([[1, 1, 1, 1],   # never leaves
+                       [1, 1, 0, 0],   # leaves at 1e-1
+                       [1, 0, 1, 0],   # comes back once, leaves for good at 1.0
+                       [0, 0, 0, 0]])  # never in: leaves at the first λ
+    coefs = [[np.repeat(active[:, [k]], 3, axis=1) * 0.5] for k in range(alphas.size)]
+    np.testing.assert_array_equal(feature_exit_alphas(alphas, coefs),
+                                  [np.inf, 1e-1, 1.0, 1e-3])
+    with pytest.raises(ValueError, match="3 points of the path, alphas 4"):
+        feature_exit_alphas(alphas, coefs[:3])
+
+
+def test_cv_exit_alphas_rank_the_informative_features_first():
+    X, y = make_classification(n_samples=300, n_features=12, n_informative=3, n_redundant=0,
+                               shuffle=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RegularizedMLPClassifierCV(penalty="group", alphas=[1e-3, 1e-2, 3e-2, 1e-1, 3e-1],
+                                         hidden_layer_sizes=(16,), learning_rate_init=0.01,
+                                         max_iter=100, cv=3, random_state=0).fit(X, y)
+    exits = clf.feature_exit_alphas_
+    assert exits.shape == (12,)
+    assert exits[:3].min() > np.median(exits[3:])  # the informative ones resist longest
