@@ -50,7 +50,9 @@ if os.environ.get("SKLEARN_REG_DOCS_INTERSPHINX") == "1":
     }
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "generated/penalty_table.rst", "**/*.ipynb", "**/*.py.md5", "**/*.codeobj.json"]
+exclude_patterns = [
+    "_build", "generated/penalty_table.rst", "**/*.ipynb", "**/*.py.md5", "**/*.codeobj.json",
+]
 default_role = "literal"
 
 # -- API reference: autosummary pages from the numpydoc docstrings -------------------
