@@ -1,0 +1,40 @@
+"""Warnings attributed to the user's code rather than to this package or numba."""
+
+import sys
+import warnings
+
+#: frames of these packages are skipped when choosing where a warning points
+_INTERNAL_PACKAGES = ("sklearn_reg", "numba", "importlib")
+
+
+def _is_internal(frame):
+    module = frame.f_globals.get("__name__", "")
+    return module.split(".")[0] in _INTERNAL_PACKAGES or frame.f_code.co_filename.startswith("<frozen")
+
+
+def warn_from_caller(message, category):
+    """Issue a warning located at the innermost frame outside sklearn_reg and numba.
+
+    A warning raised while numba compiles, or while the package is imported, would
+    otherwise point at a line of numba or of the package; this one points at the
+    user's ``fit`` or ``import`` line.
+
+    Parameters
+    ----------
+    message : str
+        The warning's text.
+    category : type
+        A subclass of :class:`Warning`.
+    """
+    frame = sys._getframe(1)
+    while frame is not None and _is_internal(frame):
+        frame = frame.f_back
+    if frame is None:  # only internal frames: fall back to the direct caller
+        warnings.warn(message, category, stacklevel=2)
+        return
+    module_globals = frame.f_globals
+    registry = module_globals.setdefault("__warningregistry__", {})
+    warnings.warn_explicit(
+        message, category, frame.f_code.co_filename, frame.f_lineno,
+        module=module_globals.get("__name__"), registry=registry, module_globals=module_globals,
+    )
