@@ -145,9 +145,11 @@ def _user_id():
 
 
 def _warn_about_fallback(py_func, directory):
-    package_dir = os.path.dirname(os.path.abspath(py_func.__code__.co_filename))
+    pycache = os.path.join(os.path.dirname(os.path.abspath(py_func.__code__.co_filename)),
+                           "__pycache__")
     user_dir = numba.config.CACHE_DIR
-    tried = (f"NUMBA_CACHE_DIR={user_dir}, " if user_dir else "") + f"{os.path.join(package_dir, '__pycache__')} and the user cache directory"
+    tried = f"NUMBA_CACHE_DIR={user_dir}, " if user_dir else ""
+    tried += f"{pycache} and the user cache directory"
     if directory:
         outcome = (
             f"caching them in {directory} instead, which the system may clear (then the "

@@ -9,7 +9,8 @@ _INTERNAL_PACKAGES = ("sklearn_reg", "numba", "importlib")
 
 def _is_internal(frame):
     module = frame.f_globals.get("__name__", "")
-    return module.split(".")[0] in _INTERNAL_PACKAGES or frame.f_code.co_filename.startswith("<frozen")
+    internal = module.split(".")[0] in _INTERNAL_PACKAGES
+    return internal or frame.f_code.co_filename.startswith("<frozen")
 
 
 def warn_from_caller(message, category):
