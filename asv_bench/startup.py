@@ -88,7 +88,7 @@ def _commit(root):
                              capture_output=True, text=True, check=True)
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "no git"
+        return os.path.basename(root)
 
 
 def _cell(values, unit, digits):
