@@ -3,8 +3,10 @@
 import sys
 import warnings
 
-#: frames of these packages are skipped when choosing where a warning points
-_INTERNAL_PACKAGES = ("sklearn_reg", "numba", "importlib")
+#: frames of these packages are skipped when choosing where a warning points: this
+#: package, numba compiling it, and what runs between the user's line and ``fit``
+_INTERNAL_PACKAGES = ("sklearn_reg", "numba", "importlib", "contextlib", "functools", "sklearn",
+                      "joblib")
 
 
 def _is_internal(frame):
@@ -14,11 +16,11 @@ def _is_internal(frame):
 
 
 def warn_from_caller(message, category):
-    """Issue a warning located at the innermost frame outside sklearn_reg and numba.
+    """Issue a warning located at the innermost frame outside sklearn_reg, numba, sklearn.
 
     A warning raised while numba compiles, or while the package is imported, would
     otherwise point at a line of numba or of the package; this one points at the
-    user's ``fit`` or ``import`` line.
+    user's ``fit``, ``cross_val_score`` or ``import`` line.
 
     Parameters
     ----------
