@@ -60,9 +60,9 @@ def notice_message(dtype=None):
     if _jit.fallback_directory == "":
         when = "in every new process, as no cache directory is writable"
     else:
-        when = "once per machine: later runs load them from numba's cache"
+        when = "once per machine; later runs load them from numba's cache"
     return (
-        f"sklearn_reg: compiling the training kernels{kind}, about half a minute, {when}. "
+        f"sklearn_reg: compiling the training kernels{kind} (typically 10-30 s), {when}. "
         "`python -m sklearn_reg.compile` does it ahead of use."
     )
 

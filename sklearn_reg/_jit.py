@@ -153,12 +153,12 @@ def _warn_about_fallback(py_func, directory):
     if directory:
         outcome = (
             f"caching them in {directory} instead, which the system may clear (then the "
-            "one-time compile of about half a minute recurs)"
+            "one-time compile of 10-30 s recurs)"
         )
     else:
         outcome = (
             "no temporary directory is writable either, so every new process compiles "
-            "them again (about half a minute)"
+            "them again (10-30 s)"
         )
     warn_from_caller(
         f"sklearn_reg: numba cannot cache the compiled kernels in {tried}: {outcome}. "

@@ -39,5 +39,5 @@ def warn_from_caller(message, category):
     registry = module_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(
         message, category, frame.f_code.co_filename, frame.f_lineno,
-        module=module_globals.get("__name__"), registry=registry, module_globals=module_globals,
-    )
+        module=module_globals.get("__name__"), registry=registry,
+    )  # no module_globals: their loader may not serve source (``python -c``), and it raises

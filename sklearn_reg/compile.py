@@ -121,6 +121,8 @@ def cache_location():
     Returns
     -------
     directory : str or None
+        The folder that holds numba's cache files of the kernels (the longest path
+        common to them all).
     """
     paths = {k.stats.cache_path for k in _jit.kernels}
     paths.discard(None)

@@ -16,7 +16,7 @@ class CompileNotice(UserWarning):
 
     Issued at most once per process, when a fit or predict first needs kernels that
     numba's on-disk cache does not hold yet (a new installation, a new input dtype, an
-    emptied cache). The compile takes about half a minute; later fits on the same
+    emptied cache). The compile takes 10 to 30 s, more on a busy machine; later fits on the same
     machine load the kernels from the cache. ``python -m sklearn_reg.compile`` does
     it ahead of use.
 

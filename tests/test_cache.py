@@ -83,7 +83,7 @@ def test_read_only_install_without_home_caches_in_temp_dir_and_warns_once(tmp_pa
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     try:
-        cold = _run(site, home, tmp)  # the one process that compiles (about half a minute)
+        cold = _run(site, home, tmp)  # the one process that compiles (10-30 s)
         warm = _run(site, home, tmp)
     finally:
         for path in [site, *site.rglob("*")]:  # let pytest remove the copy
