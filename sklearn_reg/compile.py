@@ -124,7 +124,7 @@ def cache_location():
         The folder that holds numba's cache files of the kernels (the longest path
         common to them all).
     """
-    paths = {k.stats.cache_path for k in _jit.kernels}
+    paths = {getattr(k, "stats", None) and k.stats.cache_path for k in _jit.kernels}
     paths.discard(None)
     return os.path.commonpath(sorted(paths)) if paths else None
 
