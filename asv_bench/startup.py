@@ -17,8 +17,8 @@ Measured, for ``RegularizedMLPClassifier(max_iter=5)`` and
 - (a) **import**: ``from sklearn_reg import RegularizedMLPClassifier`` (resp.
   ``from sklearn.neural_network import MLPClassifier``), in-process wall time;
 - (b) **cold first fit + predict**: the first ``fit`` and ``predict`` of a process whose
-  numba cache is empty (a fresh temporary ``NUMBA_CACHE_DIR`` per run): numba compiles
-  every kernel;
+  numba cache is empty (a fresh temporary ``NUMBA_CACHE_DIR`` per run, and a copy of
+  the package without ``__pycache__``): numba compiles every kernel;
 - (c) **warm first fit + predict**: the same with the cache populated;
 - (d) **RSS**: the peak resident set size (``resource.getrusage``) of the warm process
   after its fit and predict;
@@ -82,6 +82,16 @@ def _run_child(implementation, mode, pythonpath, cache_dir, workdir):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _clean_copy(root, workdir):
+    """A copy of the checkout's package without its ``__pycache__``, so that no cache
+    compiled in the checkout (which sklearn_reg would copy into an empty
+    ``NUMBA_CACHE_DIR``) makes a cold run warm."""
+    copy = tempfile.mkdtemp(prefix="checkout-", dir=workdir)
+    shutil.copytree(os.path.join(root, "sklearn_reg"), os.path.join(copy, "sklearn_reg"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
 def _commit(root):
     try:
         out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
@@ -119,6 +129,8 @@ def measure(implementations, repeats, workdir, log=sys.stderr):
         ``results[label][measure]`` is the list of values of that measure.
     """
     results = {label: {} for label, _, _ in implementations}
+    implementations = [(label, package, _clean_copy(path, workdir) if package == "sklearn_reg"
+                        else path) for label, package, path in implementations]
     warm = {}
     for label, package, path in implementations:  # populate each warm cache
         warm[label] = tempfile.mkdtemp(prefix="warm-", dir=workdir)

@@ -8,12 +8,21 @@ containers), numba refuses to cache and ``@njit(cache=True)`` raises at import. 
 decorator here then caches in a per-user folder of the system's temporary directory,
 or, failing that, compiles without a cache; either way it warns once, with
 :class:`~sklearn_reg.exceptions.KernelCacheWarning`, how to make the cache persistent.
+
+numba reads a cache only where it can also write, so kernels compiled ahead of use
+into a read-only package's ``__pycache__`` (``python -m sklearn_reg.compile`` run by
+the installer) would be ignored by every other user. When numba caches a kernel
+elsewhere and that location holds no index for it yet, the decorator copies the
+kernel's files from the package's ``__pycache__`` there: the other users start warm.
 """
 
 import contextlib
+import glob
 import os
+import shutil
 import stat
 import tempfile
+import uuid
 
 import numba
 from numba import njit
@@ -52,6 +61,7 @@ def jit(py_func):
     fallback_cache_dir : The directory used when numba's own locations fail.
     """
     dispatcher = _cached_jit(py_func)
+    _seed_from_package_cache(dispatcher, py_func)
     kernels.append(dispatcher)
     return dispatcher
 
@@ -74,6 +84,44 @@ def _cached_jit(py_func):
                 if "cannot cache" not in str(error):
                     raise
     return njit(**OPTIONS)(py_func)
+
+
+def _seed_from_package_cache(dispatcher, py_func):
+    """Copy the kernel's cache files from the package's ``__pycache__`` to numba's choice.
+
+    Only when numba caches the kernel elsewhere and holds no index for it there; never
+    raises (a failed copy only means a compile). The index is copied last and each file
+    is renamed into place, so a concurrent process never sees an index without its data.
+    """
+    stats = getattr(dispatcher, "stats", None)  # none under NUMBA_DISABLE_JIT
+    target = stats.cache_path if stats is not None else None
+    source = os.path.join(os.path.dirname(os.path.abspath(py_func.__code__.co_filename)),
+                          "__pycache__")
+    if target is None or os.path.abspath(target) == source:
+        return
+    module = os.path.splitext(os.path.basename(py_func.__code__.co_filename))[0]
+    qualname = py_func.__qualname__.replace("<", "").replace(">", "")
+    base = f"{module}.{qualname}-{py_func.__code__.co_firstlineno}.py"  # numba's file names
+    try:
+        indexes = glob.glob(os.path.join(glob.escape(source), glob.escape(base) + "*.nbi"))
+        if not indexes or any(os.path.exists(os.path.join(target, os.path.basename(i)))
+                              for i in indexes):
+            return
+        data = glob.glob(os.path.join(glob.escape(source), glob.escape(base) + "*.nbc"))
+        for path in data + indexes:
+            _copy_atomically(path, os.path.join(target, os.path.basename(path)))
+    except OSError:
+        pass
+
+
+def _copy_atomically(source, destination):
+    partial = f"{destination}.tmp.{uuid.uuid4().hex[:16]}"
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, destination)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
 
 
 @contextlib.contextmanager

@@ -184,6 +184,34 @@ def test_user_set_numba_cache_dir_is_respected(uncacheable_module, tmp_path, mon
     assert _jit.fallback_directory is None
 
 
+def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
+        tmp_path, monkeypatch):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "probe_kernel.py").write_text(
+        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
+    )
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "kernels", [])
+
+    def load():
+        spec = importlib.util.spec_from_file_location("probe_kernel", folder / "probe_kernel.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    installer = load()  # the package's own __pycache__, as for the installer
+    assert installer.twice(21) == 42
+    assert installer.twice.stats.cache_path == str(folder / "__pycache__")
+    user_cache = tmp_path / "user-cache"  # where numba caches for another user
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(user_cache))
+    user = load()
+    assert user.twice.stats.cache_path.startswith(str(user_cache))
+    assert user.twice(21) == 42
+    assert sum(user.twice.stats.cache_hits.values()) == 1  # loaded, not compiled
+    assert not any(user_cache.rglob("*.tmp.*"))
+
+
 # -- the fallback directory ------------------------------------------------------------
 
 
