@@ -75,7 +75,9 @@ def _cached_jit(py_func):
             raise
     if fallback_directory is None:
         fallback_directory = fallback_cache_dir() or ""
-        _warn_about_fallback(py_func, fallback_directory)
+        prebuilt = bool(_package_cache_files(py_func, "nbi"))  # copied there: no compile
+        if not (fallback_directory and prebuilt):
+            _warn_about_fallback(py_func, fallback_directory)
     if fallback_directory:
         with _numba_cache_dir(fallback_directory):
             try:
@@ -95,23 +97,32 @@ def _seed_from_package_cache(dispatcher, py_func):
     """
     stats = getattr(dispatcher, "stats", None)  # none under NUMBA_DISABLE_JIT
     target = stats.cache_path if stats is not None else None
-    source = os.path.join(os.path.dirname(os.path.abspath(py_func.__code__.co_filename)),
-                          "__pycache__")
-    if target is None or os.path.abspath(target) == source:
+    if target is None or os.path.abspath(target) == _package_cache(py_func):
         return
-    module = os.path.splitext(os.path.basename(py_func.__code__.co_filename))[0]
-    qualname = py_func.__qualname__.replace("<", "").replace(">", "")
-    base = f"{module}.{qualname}-{py_func.__code__.co_firstlineno}.py"  # numba's file names
     try:
-        indexes = glob.glob(os.path.join(glob.escape(source), glob.escape(base) + "*.nbi"))
+        indexes = _package_cache_files(py_func, "nbi")
         if not indexes or any(os.path.exists(os.path.join(target, os.path.basename(i)))
                               for i in indexes):
             return
-        data = glob.glob(os.path.join(glob.escape(source), glob.escape(base) + "*.nbc"))
-        for path in data + indexes:
+        for path in _package_cache_files(py_func, "nbc") + indexes:
             _copy_atomically(path, os.path.join(target, os.path.basename(path)))
     except OSError:
         pass
+
+
+def _package_cache(py_func):
+    """The ``__pycache__`` folder beside the kernel's source file."""
+    return os.path.join(os.path.dirname(os.path.abspath(py_func.__code__.co_filename)),
+                        "__pycache__")
+
+
+def _package_cache_files(py_func, extension):
+    """The kernel's numba cache files of ``extension`` (nbi: index, nbc: data) there."""
+    module = os.path.splitext(os.path.basename(py_func.__code__.co_filename))[0]
+    qualname = py_func.__qualname__.replace("<", "").replace(">", "")
+    base = f"{module}.{qualname}-{py_func.__code__.co_firstlineno}.py"  # numba's file names
+    return glob.glob(os.path.join(glob.escape(_package_cache(py_func)),
+                                  f"{glob.escape(base)}*.{extension}"))
 
 
 def _copy_atomically(source, destination):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numba
 import pytest
+from numba.core import caching
 
 from sklearn_reg import _jit
 from sklearn_reg.exceptions import CompileNotice, KernelCacheWarning
@@ -110,6 +111,18 @@ def test_read_only_install_without_home_caches_in_temp_dir_and_warns_once(tmp_pa
 # -- the fallback, in process ------------------------------------------------------
 
 
+def _loader(folder):
+    """A function importing ``folder/probe_kernel.py`` afresh at each call."""
+
+    def load():
+        spec = importlib.util.spec_from_file_location("probe_kernel", folder / "probe_kernel.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
 @pytest.fixture
 def uncacheable_module(tmp_path, monkeypatch):
     """Import a module of one ``_jit.jit`` kernel from a folder numba cannot cache beside.
@@ -130,13 +143,7 @@ def uncacheable_module(tmp_path, monkeypatch):
     monkeypatch.setattr(_jit, "fallback_directory", None)
     monkeypatch.setattr(_jit, "kernels", [])
 
-    def load():
-        spec = importlib.util.spec_from_file_location("probe_kernel", folder / "probe_kernel.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return load
+    return _loader(folder)
 
 
 def test_kernel_is_cached_in_the_fallback_dir_when_numba_finds_no_place(
@@ -194,12 +201,7 @@ def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     monkeypatch.setattr(_jit, "kernels", [])
 
-    def load():
-        spec = importlib.util.spec_from_file_location("probe_kernel", folder / "probe_kernel.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
+    load = _loader(folder)
     installer = load()  # the package's own __pycache__, as for the installer
     assert installer.twice(21) == 42
     assert installer.twice.stats.cache_path == str(folder / "__pycache__")
@@ -210,6 +212,32 @@ def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
     assert user.twice(21) == 42
     assert sum(user.twice.stats.cache_hits.values()) == 1  # loaded, not compiled
     assert not any(user_cache.rglob("*.tmp.*"))
+
+
+def test_prebuilt_package_cache_warms_the_fallback_without_warning(tmp_path, monkeypatch):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "probe_kernel.py").write_text(
+        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
+    )
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "kernels", [])
+    load = _loader(folder)
+    assert load().twice(21) == 42  # compiled ahead of use into the package's __pycache__
+    # another user: numba can use neither the package's __pycache__ nor a home
+    in_tree = getattr(caching, "InTreeCacheLocator", None) or caching._InTreeCacheLocator
+    monkeypatch.setattr(in_tree, "from_function", classmethod(lambda cls, f, path: None))
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("HOME", str(tmp_path / "a-file" / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(_jit, "fallback_directory", None)
+    monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: str(tmp_path / "fallback"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KernelCacheWarning)
+        user = load()
+    assert user.twice.stats.cache_path.startswith(str(tmp_path / "fallback"))
+    assert user.twice(21) == 42
+    assert sum(user.twice.stats.cache_hits.values()) == 1
 
 
 # -- the fallback directory ------------------------------------------------------------
