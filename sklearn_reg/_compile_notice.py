@@ -106,11 +106,6 @@ def announce_compilation():
     See Also
     --------
     sklearn_reg.exceptions.CompileNotice : The notice; filter it to silence it.
-
-    Examples
-    --------
-    >>> from sklearn_reg._compile_notice import announce_compilation
-    >>> announce_compilation()
     """
     global _listener
     if _listener is not None:

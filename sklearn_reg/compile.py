@@ -60,7 +60,7 @@ def _fit_and_predict(dtype, sparse):
                             **small).fit(X, y_reg).predict(X)
 
 
-def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), out=sys.stdout):
+def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
     """Compile (or load from numba's cache) every kernel for ``dtypes`` and ``layouts``.
 
     Parameters
@@ -69,8 +69,8 @@ def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), out=sys.stdout):
         Input dtypes to compile for.
     layouts : sequence of {"dense", "CSR"}, default=("dense", "CSR")
         Input layouts to compile for.
-    out : file-like, default=sys.stdout
-        Where to print one line per case; None prints nothing.
+    verbose : bool, default=False
+        Print one line per case to standard output.
 
     Returns
     -------
@@ -82,7 +82,7 @@ def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), out=sys.stdout):
     Examples
     --------
     >>> from sklearn_reg.compile import compile_kernels
-    >>> report = compile_kernels(["float64"], ["dense"], out=None)
+    >>> report = compile_kernels(["float64"], ["dense"])
     >>> [(r["dtype"], r["layout"]) for r in report]
     [('float64', 'dense')]
     """
@@ -109,9 +109,9 @@ def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), out=sys.stdout):
             })
             report.append({"dtype": dtype, "layout": layout, "seconds": seconds,
                            "compiled": compiled})
-            if out is not None:
+            if verbose:
                 what = f"compiled {len(compiled)} kernels" if compiled else "nothing to compile"
-                print(f"{dtype:8} {layout:6} {seconds:7.1f} s  {what}", file=out, flush=True)
+                print(f"{dtype:8} {layout:6} {seconds:7.1f} s  {what}", flush=True)
     return report
 
 
@@ -158,7 +158,7 @@ def main(argv=None):
           f"{', '.join(dtypes)}, dense and CSR input")
     print(f"cache: {location or 'none (no writable cache directory)'}", flush=True)
     start = time.perf_counter()
-    report = compile_kernels(dtypes)
+    report = compile_kernels(dtypes, verbose=True)
     n_compiled = len({name for r in report for name in r["compiled"]})
     print(f"done in {time.perf_counter() - start:.1f} s: {n_compiled} kernels compiled, "
           f"{len(_jit.kernels)} kernels in all")

@@ -38,7 +38,7 @@ COVERAGE_CHILD = textwrap.dedent("""
                              RegularizedMLPRegressor, _jit, regularization_path)
     from sklearn_reg.compile import compile_kernels
 
-    compile_kernels(["float64"], out=None)
+    compile_kernels(["float64"])
     before = {id(k): set(k.signatures) for k in _jit.kernels}
     warnings.simplefilter("ignore")
     rng = np.random.RandomState(0)
@@ -68,12 +68,14 @@ def test_compiled_kernels_cover_every_fit_and_predict_path():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_compile_kernels_reports_what_it_compiled():
-    report = compile_kernels(["float64"], ["dense"], out=None)
+def test_compile_kernels_reports_what_it_compiled(capsys):
+    report = compile_kernels(["float64"], ["dense"])
     assert [(r["dtype"], r["layout"]) for r in report] == [("float64", "dense")]
     assert report[0]["seconds"] > 0
-    again = compile_kernels(["float64"], ["dense"], out=None)
+    assert capsys.readouterr().out == ""
+    again = compile_kernels(["float64"], ["dense"], verbose=True)
     assert again[0]["compiled"] == []  # compiled once per process at most
+    assert capsys.readouterr().out.split()[:2] == ["float64", "dense"]
 
 
 def test_cache_location_is_where_numba_caches_the_kernels():
@@ -93,7 +95,7 @@ def test_bad_arguments_exit_with_usage_error(argv, capsys):
                                            ({"layouts": ["CSC"]}, "layouts")])
 def test_compile_kernels_rejects_unknown_dtypes_and_layouts(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        compile_kernels(**kwargs, out=None)
+        compile_kernels(**kwargs)
 
 
 @pytest.mark.parametrize("name", [

@@ -14,12 +14,16 @@ from sklearn_reg.exceptions import CompileNotice
 
 @pytest.fixture
 def fresh_process(monkeypatch):
-    """The notice's state as in a new process; its listener is removed afterwards."""
+    """The notice's state as in a new process; the process's own listener is restored."""
+    installed = _compile_notice._listener
+    if installed is not None:
+        event.unregister("numba:compile", installed)
     monkeypatch.setattr(_compile_notice, "_listener", None)
     yield
-    listener = _compile_notice._listener
-    if listener is not None:
-        event.unregister("numba:compile", listener)
+    if _compile_notice._listener is not None:
+        event.unregister("numba:compile", _compile_notice._listener)
+    if installed is not None:
+        event.register("numba:compile", installed)
 
 
 def _probe(module="sklearn_reg._probe"):
