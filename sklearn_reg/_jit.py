@@ -154,8 +154,8 @@ def fallback_cache_dir(root=None):
     """A private, per-user cache directory under the temporary directory, or None.
 
     The directory is created with mode 0o700 and used only if it is a real directory
-    (not a link) owned by the current user and writable by nobody else: numba's cache
-    holds pickles, which must not come from another user.
+    (not a link) and, on POSIX systems, owned by the current user and writable by
+    nobody else: numba's cache holds pickles, which must not come from another user.
 
     Parameters
     ----------
@@ -181,9 +181,10 @@ def fallback_cache_dir(root=None):
         path = os.path.join(root, f"sklearn_reg-numba-cache-{_user_id()}")
         os.makedirs(path, mode=0o700, exist_ok=True)
         st = os.lstat(path)
-        if not stat.S_ISDIR(st.st_mode) or st.st_mode & 0o022:
+        if not stat.S_ISDIR(st.st_mode):
             return None
-        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        # POSIX: ours alone (Windows has no such mode bits, and a per-user temp folder)
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
             return None
         if not os.access(path, os.W_OK | os.X_OK):
             return None
