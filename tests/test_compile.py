@@ -108,3 +108,11 @@ def test_public_docstring_validates(name):
     errors = [(code, msg) for code, msg in numpydoc_validate.validate(name)["errors"]
               if code not in ignored]
     assert not errors, errors
+
+
+def test_compile_command_fails_when_nothing_can_be_cached(monkeypatch, capsys):
+    monkeypatch.setattr("sklearn_reg.compile.cache_location", lambda: None)
+    assert main(["--dtype", "float64"]) == 1
+    captured = capsys.readouterr()
+    assert "cache: none" in captured.out
+    assert "NUMBA_CACHE_DIR" in captured.err
