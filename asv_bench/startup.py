@@ -208,10 +208,10 @@ def main(argv=None):
     command = " ".join(["python", os.path.relpath(__file__)] + (argv or sys.argv[1:]))
     report = "\n".join([
         f"Command: `{command}`  ",
-        f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-        f"numba {numba.__version__}, {os.cpu_count()} cores, load average "
-        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; medians of "
-        f"{args.repeats} runs (range). Digits, float64, max_iter=5.",
+        (f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
+         f"numba {numba.__version__}, {os.cpu_count()} cores, load average "
+         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; medians of "
+         f"{args.repeats} runs (range). Digits, float64, max_iter=5."),
         "",
         table(implementations, results),
         "",

@@ -28,9 +28,11 @@ def fresh_process(monkeypatch):
 
 def _probe(module="sklearn_reg._probe"):
     """A new, not yet compiled numba function that claims to live in ``module``."""
-    namespace = {"__name__": module}
-    exec("def scaled(x):\n    return 2.0 * x[0]\n", namespace)
-    return numba.njit(namespace["scaled"])
+    def scaled(x):
+        return 2.0 * x[0]
+
+    scaled.__module__ = module
+    return numba.njit(scaled)
 
 
 def _notices(caught):
@@ -69,14 +71,14 @@ def test_notice_ignores_functions_of_other_packages(fresh_process):
 
 
 def test_notice_names_the_input_dtype(fresh_process):
+    announce_compilation()
     with pytest.warns(CompileNotice, match="for float32 input"):
-        announce_compilation()
         _probe()(np.ones(1, dtype=np.float32))
 
 
 def test_notice_points_at_the_callers_line(fresh_process):
+    announce_compilation()
     with pytest.warns(CompileNotice) as record:
-        announce_compilation()
         _probe()(np.ones(1))
     assert record[0].filename == __file__
 
