@@ -7,7 +7,9 @@ writable (a read-only installation run by a user without a writable home, as in 
 containers), numba refuses to cache and ``@njit(cache=True)`` raises at import. The
 decorator here then caches in a per-user folder of the system's temporary directory,
 or, failing that, compiles without a cache; either way it warns once, with
-:class:`~sklearn_reg.exceptions.KernelCacheWarning`, how to make the cache persistent.
+:class:`~sklearn_reg.exceptions.KernelCacheWarning`, how to make the cache persistent
+(unless the kernels were compiled ahead of use into the package, see below: then
+nothing compiles and there is nothing to warn about).
 
 numba reads a cache only where it can also write, so kernels compiled ahead of use
 into a read-only package's ``__pycache__`` (``python -m sklearn_reg.compile`` run by
