@@ -36,7 +36,7 @@ def _bitcast_int64_to_float64(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
-@overload(as_float64, jit_options={"cache": True})
+@overload(as_float64)  # compiled into its cached callers; needs no cache location itself
 def _as_float64_compiled(bits):
     """The compiled :func:`as_float64`."""
     return lambda bits: _bitcast_int64_to_float64(bits)  # one instruction, vectorizable

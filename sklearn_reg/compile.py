@@ -1,0 +1,173 @@
+"""Compile every numba kernel of sklearn_reg ahead of use: ``python -m sklearn_reg.compile``.
+
+A fresh installation compiles its kernels at the first ``fit``, which takes about half
+a minute; numba then caches them on disk. Run this command once where the package is
+installed (a container image build, a CI cache step, each cluster worker) so that no
+user's first fit pays for it::
+
+    python -m sklearn_reg.compile                 # float64 and float32
+    python -m sklearn_reg.compile --dtype float64
+
+It fits tiny models through the public estimators, for each dtype, on dense and CSR
+input, with every solver, early stopping, and a regressor, then predicts: every kernel
+signature that ``fit`` and ``predict`` use gets compiled and cached. It prints what it
+compiled and how long it took. The cache lives where numba puts it: the package's
+``__pycache__``, or ``NUMBA_CACHE_DIR`` if set (see the documentation page
+"First run and deployment").
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from numba.core import event
+from sklearn.exceptions import ConvergenceWarning
+
+from . import RegularizedMLPClassifier, RegularizedMLPRegressor, __version__, _jit
+from .exceptions import CompileNotice
+
+#: the input dtypes that the estimators keep (any other is converted to float64)
+DTYPES = ("float64", "float32")
+
+
+def _tiny_problem(dtype, sparse):
+    """20 samples of 4 features, 3 classes, a regression target; as ``dtype``."""
+    rng = np.random.RandomState(0)
+    X = rng.rand(20, 4).astype(dtype)
+    X[X < 0.3] = 0.0
+    y_class = np.arange(20) % 3
+    y_reg = X.sum(axis=1).astype(dtype)
+    return (sp.csr_matrix(X) if sparse else X), y_class, y_reg
+
+
+def _fit_and_predict(dtype, sparse):
+    """Fit and predict through every path that reaches a kernel."""
+    X, y_class, y_reg = _tiny_problem(dtype, sparse)
+    small = {"hidden_layer_sizes": (3,), "max_iter": 2, "random_state": 0}
+    models = [
+        RegularizedMLPClassifier(solver="adam", **small),
+        RegularizedMLPClassifier(solver="sgd", early_stopping=True, validation_fraction=0.2,
+                                 **small),
+        RegularizedMLPClassifier(solver="lbfgs", **small),
+    ]
+    for model in models:
+        model.fit(X, y_class).predict_proba(X)
+    RegularizedMLPRegressor(solver="adam", early_stopping=True, validation_fraction=0.2,
+                            **small).fit(X, y_reg).predict(X)
+
+
+def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
+    """Compile (or load from numba's cache) every kernel for ``dtypes`` and ``layouts``.
+
+    Parameters
+    ----------
+    dtypes : sequence of str, default=("float64", "float32")
+        Input dtypes to compile for.
+    layouts : sequence of {"dense", "CSR"}, default=("dense", "CSR")
+        Input layouts to compile for.
+    verbose : bool, default=False
+        Print one line per case to standard output.
+
+    Returns
+    -------
+    report : list of dict
+        One dict per (dtype, layout): ``dtype``, ``layout``, ``seconds`` and
+        ``compiled``, the names of the kernels that numba compiled (empty when all came
+        from the cache).
+
+    Examples
+    --------
+    >>> from sklearn_reg.compile import compile_kernels
+    >>> report = compile_kernels(["float64"], ["dense"])
+    >>> [(r["dtype"], r["layout"]) for r in report]
+    [('float64', 'dense')]
+    """
+    unknown = set(dtypes) - set(DTYPES)
+    if unknown:
+        raise ValueError(f"dtypes must be among {DTYPES}, got {sorted(unknown)}.")
+    unknown = set(layouts) - {"dense", "CSR"}
+    if unknown:
+        raise ValueError(f"layouts must be among ('dense', 'CSR'), got {sorted(unknown)}.")
+    kernel_ids = {id(k) for k in _jit.kernels}
+    report = []
+    for dtype in dtypes:
+        for layout in layouts:
+            start = time.perf_counter()
+            with warnings.catch_warnings(), event.install_recorder("numba:compile") as rec:
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", CompileNotice)
+                _fit_and_predict(dtype, layout == "CSR")
+            seconds = time.perf_counter() - start
+            compiled = sorted({
+                ev.data["dispatcher"].py_func.__name__
+                for _, ev in rec.buffer
+                if ev.is_start and id(ev.data["dispatcher"]) in kernel_ids
+            })
+            report.append({"dtype": dtype, "layout": layout, "seconds": seconds,
+                           "compiled": compiled})
+            if verbose:
+                what = f"compiled {len(compiled)} kernels" if compiled else "nothing to compile"
+                print(f"{dtype:8} {layout:6} {seconds:7.1f} s  {what}", flush=True)
+    return report
+
+
+def cache_location():
+    """Where numba caches the kernels in this process, or None if it does not.
+
+    Returns
+    -------
+    directory : str or None
+        The folder that holds numba's cache files of the kernels (the longest path
+        common to them all).
+    """
+    paths = {getattr(k, "stats", None) and k.stats.cache_path for k in _jit.kernels}
+    paths.discard(None)
+    return os.path.commonpath(sorted(paths)) if paths else None
+
+
+def main(argv=None):
+    """Entry point of ``python -m sklearn_reg.compile``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 when the kernels are compiled and cached; 1 when numba has no cache
+        directory, so that nothing outlives this process.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m sklearn_reg.compile",
+        description="Compile the numba kernels of sklearn_reg into numba's on-disk cache "
+                    "so that no first fit pays for it.",
+    )
+    parser.add_argument("--dtype", choices=[*DTYPES, "all"], default="all",
+                        help="input dtype to compile for (default: all)")
+    args = parser.parse_args(argv)
+    dtypes = DTYPES if args.dtype == "all" else (args.dtype,)
+
+    location = cache_location()
+    print(f"sklearn_reg {__version__}: compiling the kernels for "
+          f"{', '.join(dtypes)}, dense and CSR input")
+    print(f"cache: {location or 'none (no writable cache directory)'}", flush=True)
+    start = time.perf_counter()
+    report = compile_kernels(dtypes, verbose=True)
+    n_compiled = len({name for r in report for name in r["compiled"]})
+    print(f"done in {time.perf_counter() - start:.1f} s: {n_compiled} kernels compiled, "
+          f"{len(_jit.kernels)} kernels in all")
+    if location is None:
+        print("Nothing was cached: set NUMBA_CACHE_DIR to a writable directory.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Where the compiled kernels are cached, and that caching never breaks import or fit."""
+
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numba
+import pytest
+from numba.core import caching
+
+from sklearn_reg import _jit
+from sklearn_reg.exceptions import CompileNotice, KernelCacheWarning
+
+PACKAGE = Path(__file__).parents[1] / "sklearn_reg"
+
+#: imports the package, fits and predicts, and reports the warnings and the cache used
+CHILD = textwrap.dedent("""
+    import json, warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import numpy as np
+        import sklearn_reg
+        from sklearn_reg import RegularizedMLPClassifier
+        from sklearn_reg._compile_notice import announce_compilation
+        from sklearn_reg._jit import fallback_directory
+        announce_compilation()  # as the estimators do before their first kernel call
+        X = np.random.RandomState(0).rand(20, 3)
+        y = np.arange(20) % 2
+        model = RegularizedMLPClassifier(hidden_layer_sizes=(3,), max_iter=1)
+        predictions = model.fit(X, y).predict(X)
+    print(json.dumps({
+        "package": sklearn_reg.__file__,
+        "fallback_directory": fallback_directory,
+        "predictions": predictions.tolist(),
+        "warnings": [[w.category.__name__, str(w.message)] for w in caught],
+    }))
+""")
+
+
+def _make_read_only_install(tmp_path):
+    """A copy of the package that numba cannot cache beside, for a user without a home.
+
+    As a normal user the copy is made read-only (chmod -R a-w) and HOME names a missing
+    folder in a read-only one, as ``HOME=/nonexistent`` does. Root writes through
+    permissions, so for root the same outcome is made by what stops root too: a regular
+    file named ``__pycache__`` in the package folder, and a HOME below a regular file.
+    """
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE, site / "sklearn_reg", ignore=shutil.ignore_patterns("__pycache__"))
+    home = site / "nonexistent"
+    if os.geteuid() == 0:
+        (site / "sklearn_reg" / "__pycache__").write_text("")
+        (tmp_path / "a-file").write_text("")
+        home = tmp_path / "a-file" / "home"
+    for path in [*site.rglob("*"), site]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return site, home
+
+
+def _run(site, home, tmp):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")}
+    env.update(HOME=str(home), TMPDIR=str(tmp), PYTHONPATH=str(site))
+    out = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=tmp, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _warnings_naming(report, text):
+    return [w for w in report["warnings"] if text in w[1]]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_read_only_install_without_home_caches_in_temp_dir_and_warns_once(tmp_path):
+    site, home = _make_read_only_install(tmp_path)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    try:
+        cold = _run(site, home, tmp)  # the one process that compiles (10-30 s)
+        warm = _run(site, home, tmp)
+    finally:
+        for path in [site, *site.rglob("*")]:  # let pytest remove the copy
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+    assert cold["package"].startswith(str(site))
+    assert cold["predictions"] == warm["predictions"]
+    assert len(cold["predictions"]) == 20
+    # the kernels are cached in a private folder of the temporary directory ...
+    cache = Path(cold["fallback_directory"])
+    assert cache.parent == tmp
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert any(cache.rglob("*train_epoch*.nbi"))
+    for report in (cold, warm):
+        # ... with exactly one warning, which says how to keep the cache
+        naming = _warnings_naming(report, "NUMBA_CACHE_DIR")
+        assert [w[0] for w in naming] == ["KernelCacheWarning"], report["warnings"]
+        assert str(cache) in naming[0][1]
+    # the first process compiled and said so once; the second loaded the cache
+    assert [w[0] for w in cold["warnings"]].count("CompileNotice") == 1
+    assert "CompileNotice" not in [w[0] for w in warm["warnings"]]
+
+
+# -- the fallback, in process ------------------------------------------------------
+
+
+def _loader(folder):
+    """A function importing ``folder/probe_kernel.py`` afresh at each call."""
+
+    def load():
+        spec = importlib.util.spec_from_file_location("probe_kernel", folder / "probe_kernel.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture
+def uncacheable_module(tmp_path, monkeypatch):
+    """Import a module of one ``_jit.jit`` kernel from a folder numba cannot cache beside.
+
+    Returns a function that imports it afresh; numba's user cache directory and
+    NUMBA_CACHE_DIR are made unusable, and the decision of the fallback is reset.
+    """
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "__pycache__").write_text("")  # not a folder: stops root too
+    (folder / "probe_kernel.py").write_text(
+        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
+    )
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("HOME", str(tmp_path / "a-file" / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "fallback_directory", None)
+    monkeypatch.setattr(_jit, "kernels", [])
+
+    return _loader(folder)
+
+
+def test_kernel_is_cached_in_the_fallback_dir_when_numba_finds_no_place(
+        uncacheable_module, tmp_path, monkeypatch):
+    fallback = tmp_path / "fallback"
+    monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: str(fallback))
+    with pytest.warns(KernelCacheWarning, match="NUMBA_CACHE_DIR") as record:
+        module = uncacheable_module()
+    assert len(record) == 1
+    assert module.twice(21) == 42
+    assert module.twice.stats.cache_path.startswith(str(fallback))
+    assert any(fallback.rglob("*.nbi"))
+    assert numba.config.CACHE_DIR == ""  # restored: other numba users are unaffected
+
+
+def test_kernel_compiles_without_cache_when_no_directory_is_writable(uncacheable_module,
+                                                                     monkeypatch):
+    monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: None)
+    with pytest.warns(KernelCacheWarning, match="every new process") as record:
+        module = uncacheable_module()
+    assert len(record) == 1
+    assert module.twice(21) == 42
+    assert module.twice.stats.cache_path is None
+    assert _jit.fallback_directory == ""
+
+
+def test_fallback_is_decided_and_announced_once_per_process(uncacheable_module, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: str(tmp_path / "fallback"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        uncacheable_module()
+        uncacheable_module()
+    assert [w.category for w in caught] == [KernelCacheWarning]
+    assert len(_jit.kernels) == 2
+
+
+def test_user_set_numba_cache_dir_is_respected(uncacheable_module, tmp_path, monkeypatch):
+    chosen = tmp_path / "chosen"
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(chosen))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KernelCacheWarning)
+        module = uncacheable_module()
+    assert module.twice.stats.cache_path.startswith(str(chosen))
+    assert _jit.fallback_directory is None
+
+
+def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
+        tmp_path, monkeypatch):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "probe_kernel.py").write_text(
+        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
+    )
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "kernels", [])
+
+    load = _loader(folder)
+    installer = load()  # the package's own __pycache__, as for the installer
+    assert installer.twice(21) == 42
+    assert installer.twice.stats.cache_path == str(folder / "__pycache__")
+    user_cache = tmp_path / "user-cache"  # where numba caches for another user
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(user_cache))
+    user = load()
+    assert user.twice.stats.cache_path.startswith(str(user_cache))
+    assert user.twice(21) == 42
+    assert sum(user.twice.stats.cache_hits.values()) == 1  # loaded, not compiled
+    assert not any(user_cache.rglob("*.tmp.*"))
+
+
+def test_prebuilt_package_cache_warms_the_fallback_without_warning(tmp_path, monkeypatch):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "probe_kernel.py").write_text(
+        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
+    )
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "kernels", [])
+    load = _loader(folder)
+    assert load().twice(21) == 42  # compiled ahead of use into the package's __pycache__
+    # another user: numba can use neither the package's __pycache__ nor a home
+    in_tree = getattr(caching, "InTreeCacheLocator", None) or caching._InTreeCacheLocator
+    monkeypatch.setattr(in_tree, "from_function", classmethod(lambda cls, f, path: None))
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("HOME", str(tmp_path / "a-file" / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(_jit, "fallback_directory", None)
+    monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: str(tmp_path / "fallback"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KernelCacheWarning)
+        user = load()
+    assert user.twice.stats.cache_path.startswith(str(tmp_path / "fallback"))
+    assert user.twice(21) == 42
+    assert sum(user.twice.stats.cache_hits.values()) == 1
+
+
+# -- the fallback directory ------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX ownership")
+def test_fallback_cache_dir_is_private_to_the_user(tmp_path):
+    path = Path(_jit.fallback_cache_dir(str(tmp_path)))
+    assert path.parent == tmp_path
+    assert path.name == f"sklearn_reg-numba-cache-{os.getuid()}"
+    assert path.stat().st_uid == os.getuid()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_fallback_cache_dir_refuses_a_folder_others_can_write(tmp_path):
+    planted = tmp_path / f"sklearn_reg-numba-cache-{os.getuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)
+    assert _jit.fallback_cache_dir(str(tmp_path)) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX links")
+def test_fallback_cache_dir_refuses_a_symlink(tmp_path):
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    (tmp_path / f"sklearn_reg-numba-cache-{os.getuid()}").symlink_to(tmp_path / "elsewhere")
+    assert _jit.fallback_cache_dir(str(tmp_path)) is None
+
+
+def test_fallback_cache_dir_is_none_when_it_cannot_be_created(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    assert _jit.fallback_cache_dir(str(tmp_path / "a-file")) is None
+
+
+def test_cache_warning_and_compile_notice_are_user_warnings():
+    assert issubclass(KernelCacheWarning, UserWarning)
+    assert issubclass(CompileNotice, UserWarning)
+    assert not issubclass(KernelCacheWarning, CompileNotice)
+    assert not issubclass(CompileNotice, KernelCacheWarning)
