@@ -2,12 +2,14 @@
 
 from ._cv import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, regularization_path
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._stability import StabilitySelection
 
 __all__ = [
     "RegularizedMLPClassifier",
     "RegularizedMLPClassifierCV",
     "RegularizedMLPRegressor",
     "RegularizedMLPRegressorCV",
+    "StabilitySelection",
     "regularization_path",
 ]
 __version__ = "0.1.0"
