@@ -413,7 +413,15 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         X = X.astype(np.float32)  # the zeros of coefs_[0] need no more precision
 
         rs = check_random_state(self.random_state)
-        pairs = complementary_halves(y, self.n_pairs, rs, classifier and y.ndim == 1)
+        stratify = classifier and y.ndim == 1
+        if stratify:
+            classes, counts = np.unique(y, return_counts=True)
+            if counts.min() < 2:
+                raise ValueError(
+                    f"Class {classes[counts.argmin()]!r} has {counts.min()} sample: every "
+                    "class needs at least 2 samples, so that each half contains it."
+                )
+        pairs = complementary_halves(y, self.n_pairs, rs, stratify)
         halves = [half for pair in pairs for half in pair]
         seeds = rs.randint(np.iinfo(np.int32).max, size=len(halves))
         args = [
