@@ -38,10 +38,10 @@ SPARSE_PENALTIES = ("group", "l1", "elasticnet")
 ALPHA_MIN, ALPHA_MAX = 1e-3, 3e-1
 
 #: the network trained on each half when ``estimator=None`` (its batch size is below)
-DEFAULT_NETWORK = dict(
-    penalty="group", hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=8,
-    tol=0.0, n_iter_no_change=10**9,
-)
+DEFAULT_NETWORK = {
+    "penalty": "group", "hidden_layer_sizes": (16,), "learning_rate_init": 0.01,
+    "max_iter": 8, "tol": 0.0, "n_iter_no_change": 10**9,
+}
 #: default batch size: about ``BATCHES_PER_EPOCH`` Adam steps per epoch on a half,
 #: clipped to [BATCH_MIN, BATCH_MAX] samples
 BATCHES_PER_EPOCH, BATCH_MIN, BATCH_MAX = 20, 10, 100

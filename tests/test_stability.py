@@ -25,7 +25,7 @@ from sklearn_reg._stability import (
 )
 
 #: a small, fast configuration for the API tests
-FAST = dict(n_pairs=5, alphas=[1e-3, 1e-2, 3e-2, 1e-1], random_state=0)
+FAST = {"n_pairs": 5, "alphas": [1e-3, 1e-2, 3e-2, 1e-1], "random_state": 0}
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +275,14 @@ def test_estimators_that_cannot_select_raise(estimator, match):
 def test_too_few_samples_raise():
     with pytest.raises(ValueError, match="at least 4 samples"):
         StabilitySelection(**FAST).fit(np.eye(3), [0.0, 1.0, 2.0])
+
+
+def test_a_class_with_one_sample_raises(classification):
+    X, y = classification
+    y = y.copy()
+    y[0] = 2  # a third class, seen once: one half of every pair would miss it
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        StabilitySelection(**FAST).fit(X, y)
 
 
 def test_bad_estimator_parameters_raise_the_estimators_error(classification):
