@@ -14,7 +14,7 @@ weakest λ every column survives on every half, so the scores are computed over 
 *region* of strong λ, the widest whose Meinshausen–Bühlmann bound on the expected
 number of false selections, q² / ((2·threshold − 1)·p), is at most
 ``max_false_selections`` (10 by default); a column is stable when its score reaches
-``threshold`` (0.6) somewhere in that region.
+``threshold`` (0.8) somewhere in that region.
 """
 
 # %%
