@@ -16,7 +16,14 @@ Run from ``asv_bench/``::
 
     asv machine --yes
     asv run --python=same --quick --bench bench_selection
+
+or, without asv, ``python asv_bench/benchmarks/bench_selection.py`` prints the median
+wall and CPU time of 3 fits of each test-suite problem with ``n_jobs`` 1 and 2, and
+what they select.
 """
+
+import os
+import time
 
 import numpy as np
 from sklearn.datasets import make_classification, make_friedman1
@@ -60,6 +67,10 @@ class Fit:
         StabilitySelection(n_jobs=n_jobs, random_state=0).fit(self.X, self.y)
 
 
+#: the problems of the test suite: (n_samples, n_informative) per task, 100 columns
+TEST_PROBLEMS = {"regression": (2_000, 5), "classification": (5_000, 10)}
+
+
 class Quality:
     """Precision, recall and bound of the selection on the problems of the test suite."""
 
@@ -69,7 +80,7 @@ class Quality:
 
     def setup_cache(self):
         results = {}
-        for task, (n_samples, n_informative) in zip(TASKS, [(2_000, 5), (5_000, 10)]):
+        for task, (n_samples, n_informative) in TEST_PROBLEMS.items():
             X, y, informative = make_data(task, n_samples, 100, n_informative)
             selector = StabilitySelection(n_jobs=2, random_state=0).fit(X, y)
             selected = set(np.flatnonzero(selector.get_support()).tolist())
@@ -95,3 +106,28 @@ class Quality:
         return results[task]["bound"]
 
     track_expected_false_selections.unit = "columns (Meinshausen-Bühlmann bound)"
+
+
+def main(repeats=3):
+    """Median wall and CPU time of ``repeats`` fits of each test-suite problem."""
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    for task, (n_samples, n_informative) in TEST_PROBLEMS.items():
+        X, y, informative = make_data(task, n_samples, 100, n_informative)
+        warm_up(X, y)
+        for n_jobs in (1, 2):
+            walls, cpus = [], []
+            for _ in range(repeats):
+                wall, cpu = time.perf_counter(), time.process_time()
+                selector = StabilitySelection(n_jobs=n_jobs, random_state=0).fit(X, y)
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+            selected = np.flatnonzero(selector.get_support()).tolist()
+            print(f"{task:14s} n_jobs={n_jobs}: wall {np.median(walls):5.1f} s, CPU "
+                  f"{np.median(cpus):5.1f} s (medians of {repeats}); selected {selected} "
+                  f"(exact: {set(selected) == informative}), bound "
+                  f"{selector.expected_false_selections_:.2f}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
