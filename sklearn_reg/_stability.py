@@ -209,7 +209,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         units, Adam with ``learning_rate_init=0.01``, ``max_iter=8`` epochs at the
         first λ and a batch size of about 1/20 of a half (between 10 and 100).
 
-    alphas : int or array-like of shape (n_alphas,), default=9
+    alphas : int or array-like of shape (n_alphas,), default=8
         The grid of λ, fitted in increasing order. An int ``n`` gives ``n`` values
         log-spaced from 1e-3 (a dense network) to 0.3 (most features removed) which,
         with ``standardize=True``, do not depend on the units of X or y.
@@ -326,7 +326,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     ...                            n_redundant=0, shuffle=False, random_state=0)
     >>> selector = StabilitySelection(n_pairs=10, random_state=0).fit(X, y)
     >>> selector.stability_scores_.shape
-    (20, 9)
+    (20, 8)
     >>> selector.get_support(indices=True)
     array([0, 1, 2])
     >>> selector.transform(X).shape
@@ -345,7 +345,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, alphas=9, n_pairs=50, threshold=0.8,
+    def __init__(self, estimator=None, *, alphas=8, n_pairs=50, threshold=0.8,
                  max_false_selections=10.0, path_max_iter=2, standardize=True, n_jobs=None,
                  random_state=None):
         self.estimator = estimator

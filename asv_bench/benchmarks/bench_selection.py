@@ -1,7 +1,7 @@
 """asv benchmarks: time and quality of :class:`~sklearn_reg.StabilitySelection`.
 
 ``Fit`` times ``fit`` with the default parameters (50 complementary pairs, so 100
-warm-started paths of 9 values of λ) on a small problem, parametrized by the task
+warm-started paths of 8 values of λ) on a small problem, parametrized by the task
 (``'regression'``: Friedman #1; ``'classification'``: ``make_classification``) and by
 ``n_jobs`` (1, or 2 threads). ``Quality`` tracks, on the two problems of the test
 suite (Friedman #1 with 2 000 rows and 5 informative columns of 100;
