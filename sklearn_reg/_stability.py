@@ -303,8 +303,8 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     random guessing would; Shah & Samworth's version needs no exchangeability and
     bounds the number of selected features whose selection probability on a half is
     below q/p. q is estimated by its mean over the halves, and the region is chosen on
-    the same halves. The bound is loose: on pure noise (1 000 × 100) no feature is
-    selected where the bound reads up to 8.7.
+    the same halves. The bound is loose: on Friedman #1 and ``make_classification``
+    (100 columns, 4 seeds each) no noise column was selected where it read 1.3 to 6.
 
     Each half trains for a fixed budget of epochs, on purpose: stability selection
     needs the pattern of zeros, not a converged predictor (so ConvergenceWarnings are
