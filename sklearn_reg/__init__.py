@@ -7,12 +7,14 @@ from ._cv import (
     regularization_path,
 )
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._stability import StabilitySelection
 
 __all__ = [
     "RegularizedMLPClassifier",
     "RegularizedMLPClassifierCV",
     "RegularizedMLPRegressor",
     "RegularizedMLPRegressorCV",
+    "StabilitySelection",
     "feature_exit_alphas",
     "regularization_path",
 ]

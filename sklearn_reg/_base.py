@@ -20,6 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from threadpoolctl import ThreadpoolController
 
 from . import _kernels as K
+from ._compile_notice import announce_compilation
 from ._optim import ADAM, SGD
 from ._penalties import PENALTIES, PENALTY_CODES, value
 from ._records import Network, Optimizer, Regularization, data_record, kernel_array
@@ -396,6 +397,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
     # -- fit ---------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        announce_compilation()
         hidden = self._hidden_sizes()
         drop_rates = self._drop_rates(len(hidden))
         self._check_solver_compatibility(drop_rates)
@@ -682,6 +684,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
 
     def _forward(self, X):
         """Predictions after the output activation, shape (n_samples, n_outputs)."""
+        announce_compilation()
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=(np.float64, np.float32), reset=False)
