@@ -7,6 +7,15 @@ path on every training fold (folds in parallel with joblib, so also under its da
 backend), score every λ on the held-out fold, choose ``alpha_`` and keep the model of
 the path fitted on all the data at ``alpha_``.
 
+Why the CV estimators inherit from the estimators (where ``LassoCV`` composes a path
+function): the fitted CV estimator *is* the network at ``alpha_`` — ``predict``,
+``predict_proba``, ``coef_``, ``penalty`` (which ``SelectFromModel`` reads for its
+threshold), the ONNX converters and the callbacks all work on it unchanged. The path
+itself is composed: :func:`regularization_path` is a function that the CV estimators call
+on clones, and only ``partial_fit`` is switched off. Their constructors list their own
+parameters (scikit-learn's ``get_params`` reads the signature); the bodies store them with
+one shared call.
+
 Design of the path, measured in ``asv_bench/cv_benchmark.py``:
 
 - **Order: weak to strong λ** (dense to sparse, as LassoNet). The first fit, at the
