@@ -48,11 +48,17 @@ def _fit_and_predict(dtype, sparse):
     """Fit and predict through every path that reaches a kernel."""
     X, y_class, y_reg = _tiny_problem(dtype, sparse)
     small = {"hidden_layer_sizes": (3,), "max_iter": 2, "random_state": 0}
+    masks = {"feature_shape": (2, 2), "block_size": 1}
     models = [
         RegularizedMLPClassifier(solver="adam", **small),
         RegularizedMLPClassifier(solver="sgd", early_stopping=True, validation_fraction=0.2,
                                  **small),
         RegularizedMLPClassifier(solver="lbfgs", **small),
+        # dropout and the input masks are compiled separately (a fit without them
+        # compiles none of their code): each combination once
+        RegularizedMLPClassifier(dropout=0.2, **small),
+        RegularizedMLPClassifier(dropblock=0.2, **masks, **small),
+        RegularizedMLPClassifier(dropout=0.2, spatial_dropout=0.2, **masks, **small),
     ]
     for model in models:
         model.fit(X, y_class).predict_proba(X)

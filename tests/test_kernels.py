@@ -469,6 +469,7 @@ SIGNATURE_SCRIPT = textwrap.dedent(
     """
     import json, warnings
     import numpy as np, scipy.sparse as sp
+    from numba.core import types
     from sklearn_reg import _kernels as K, RegularizedMLPClassifier, RegularizedMLPRegressor
     from sklearn_reg._optim import ADAM, SGD
     from sklearn_reg._records import Network, Optimizer, Regularization, data_record
@@ -479,11 +480,14 @@ SIGNATURE_SCRIPT = textwrap.dedent(
     X[rng.uniform(size=X.shape) < 0.5] = 0.0
     y = rng.normal(size=12)
 
+    def kind(data_type):  # the Data record's numba type: (dtype, input kind)
+        X, data = data_type.types[0], data_type.types[1]
+        dense = not isinstance(X, types.NoneType)
+        return str((X if dense else data).dtype), "dense" if dense else "csr"
+
     def snapshot():
         names = ["train_epoch", "objective_grad", "predict_raw"]
-        return {n: [[str(s[0].dtype if s[0].X is not None else s[0].data.dtype),
-                     "csr" if s[0].X is None else "dense", str(s)]
-                    for s in getattr(K, n).signatures] for n in names}
+        return {n: [[*kind(s[0]), str(s)] for s in getattr(K, n).signatures] for n in names}
 
     # the epoch kernel called directly over many codes, dense and CSR
     units = np.array([6, 4, 3, 2], dtype=np.int64)
