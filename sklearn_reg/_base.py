@@ -20,6 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from threadpoolctl import ThreadpoolController
 
 from . import _kernels as K
+from ._callbacks import CallbackSupportMixin, is_callback_state, start_fit
 from ._compile_notice import announce_compilation
 from ._optim import ADAM, SGD
 from ._penalties import PENALTIES, PENALTY_CODES, value
@@ -133,7 +134,7 @@ def _constant_loss(Y, sw, loss):
     return float(w @ per_row)
 
 
-class BaseRegularizedMLP(BaseEstimator, ABC):
+class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
     """Base class of the regularized MLP estimators; use the subclasses."""
 
     _parameter_constraints: dict = {
@@ -386,7 +387,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         return np.concatenate([c.ravel() for c in self.coefs_] + list(self.intercepts_))
 
     def _fitted_state(self):
-        return {k: v for k, v in vars(self).items() if k.endswith("_") or k.startswith("_")}
+        return {k: v for k, v in vars(self).items()
+                if (k.endswith("_") or k.startswith("_")) and not is_callback_state(k)}
 
     def _restore(self, state):
         for k in list(self._fitted_state()):
@@ -408,11 +410,14 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 X, Y, sw, units, rs = self._prepare(X, y, sample_weight, hidden, incremental,
                                                     first_pass, classes)
                 input_masks = self._input_masks(X.shape[1])  # checked for every solver
+                task = start_fit(self, X, y, sample_weight, incremental)
                 if self.solver == "lbfgs":
-                    self._fit_lbfgs(X, Y, sw)
+                    self._fit_lbfgs(X, Y, sw, task.epochs)
                 else:
                     with _blas_threads(units, self.batch_size):
-                        self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental)
+                        self._fit_stochastic(X, Y, sw, drop_rates, input_masks, rs, incremental,
+                                             task.epochs)
+                task.end()
             except BaseException:
                 self._restore(saved)
                 raise
@@ -454,7 +459,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             "weights. The input data may contain large values and need to be preprocessed.)"
         )
 
-    def _fit_lbfgs(self, X, Y, sw):
+    def _fit_lbfgs(self, X, Y, sw, epochs=None):
         params = self._flat_params()
         network = self._network_record()
         self._set_params(params, network.units)
@@ -474,9 +479,17 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                 x=intermediate_result.x.copy(), fun=intermediate_result.fun, nit=report.n, status=0
             )
             report.n += 1
+            if epochs is not None:  # end this iteration's subtask, begin the next one's
+                report.stopped = epochs.end(intermediate_result.x)
+                epochs.begin(intermediate_result.x)
+                if report.stopped:  # a callback asks to stop
+                    raise StopIteration
 
         report.n = 1
         report.last = None  # the last iterate, kept if the user interrupts
+        report.stopped = False
+        if epochs is not None:
+            epochs.begin(params)
         try:
             res = scipy.optimize.minimize(
                 objective, params.astype(np.float64), method="L-BFGS-B", jac=True, callback=report,
@@ -489,7 +502,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             res = report.last
         if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
             raise self._diverged("in L-BFGS")
-        if res.status != 0:
+        if res.status != 0 and not report.stopped:
             limit = ("max_iter" if res.nit >= self.max_iter
                      else "max_fun" if res.get("nfev", 0) >= self.max_fun else None)
             warnings.warn(
@@ -564,7 +577,7 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _fit_stochastic(self, X, Y, sw, drop_rates, input_masks, rs, incremental):
+    def _fit_stochastic(self, X, Y, sw, drop_rates, input_masks, rs, incremental, epochs=None):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         params = self._flat_params()
@@ -588,6 +601,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
         n_iter = 0  # n_iter_ counts the epochs of this call, as in scikit-learn
         try:
             for _ in range(self.max_iter):
+                if epochs is not None:
+                    epochs.begin(params)
                 regularization = self._regularization_record(drop_rates, input_masks,
                                                       self._dropblock_rate())
                 data_loss = epoch.run(data, Y, sw, network, regularization,
@@ -624,6 +639,8 @@ class BaseRegularizedMLP(BaseEstimator, ABC):
                     schedule.record(self.loss_curve_[-1] <= self.best_loss_ - self.tol)
                     self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
                 schedule.epoch_end(self.t_)
+                if epochs is not None and epochs.end(params):
+                    break  # a callback asks to stop
                 if schedule.should_stop(validation is not None, self.verbose) or incremental:
                     break
                 if n_iter == self.max_iter and not getattr(_quiet, "max_iter", False):

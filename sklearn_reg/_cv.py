@@ -50,6 +50,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._base import _max_iter_reported_by_caller
+from ._callbacks import NO_TASK, start_cv_fit
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
 
 #: range of the default log-spaced grid of λ (``alphas=<int>``)
@@ -186,27 +187,37 @@ def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
         continuous = type_of_target(y, input_name="y").startswith("continuous")
         estimator = RegularizedMLPRegressor() if continuous else RegularizedMLPClassifier()
     estimator = clone(estimator).set_params(**params)
-    max_iter, warm_start = estimator.max_iter, estimator.warm_start
+    return _warm_started_path(estimator, X, y, alphas, path_max_iter, sample_weight,
+                              return_models)
 
-    path = estimator.set_params(warm_start=True)
+
+def _warm_started_path(path, X, y, alphas, path_max_iter, sample_weight, return_models,
+                       task=NO_TASK):
+    """The loop of :func:`regularization_path` on the network ``path`` (modified);
+    ``task`` reports it to the callbacks of a CV fit, one subtask per λ."""
+    max_iter, warm_start = path.max_iter, path.warm_start
+    path.set_params(warm_start=True)
     coefs, losses, n_selected, models = [], [], [], []
+    task.begin(X, y, sample_weight)
     for k, alpha in enumerate(alphas):
         path.set_params(alpha=float(alpha))
-        if k == 0:
-            path.fit(X, y, sample_weight=sample_weight)
-        else:
-            # a warm start at the next λ: a budget of path_max_iter epochs, spent on
-            # purpose, so reaching it is not a failure to converge
-            path.set_params(max_iter=path_max_iter)
-            _restart_stopping_rule(path)
-            with _max_iter_reported_by_caller():
+        with task.alpha(path, alpha, X, y, sample_weight):
+            if k == 0:
                 path.fit(X, y, sample_weight=sample_weight)
+            else:
+                # a warm start at the next λ: a budget of path_max_iter epochs, spent on
+                # purpose, so reaching it is not a failure to converge
+                path.set_params(max_iter=path_max_iter)
+                _restart_stopping_rule(path)
+                with _max_iter_reported_by_caller():
+                    path.fit(X, y, sample_weight=sample_weight)
         coefs.append([W.copy() for W in path.coefs_])
         losses.append(float(path.loss_))
         n_selected.append(_n_features_selected(path))
         if return_models:
             model = copy.deepcopy(path)
             models.append(model.set_params(max_iter=max_iter, warm_start=warm_start))
+    task.end()
     result = (alphas, coefs, np.array(losses), np.array(n_selected))
     return result + (models,) if return_models else result
 
@@ -256,28 +267,28 @@ def feature_exit_alphas(alphas, coefs):
                     np.inf)
 
 
-def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer):
+def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer,
+                 task=NO_TASK):
     """Scores on ``test`` of the path fitted on ``train``, one per λ, and whether its first
     fit reached ``max_iter`` (reported once by the CV estimator, not per path)."""
     with _max_iter_reported_by_caller():
-        *_, models = regularization_path(
-            _safe_indexing(X, train), _safe_indexing(y, train), alphas, estimator=estimator,
-            path_max_iter=path_max_iter,
-            sample_weight=None if sample_weight is None else sample_weight[train],
-            return_models=True,
+        *_, models = _warm_started_path(
+            clone(estimator), _safe_indexing(X, train), _safe_indexing(y, train), alphas,
+            path_max_iter, None if sample_weight is None else sample_weight[train],
+            return_models=True, task=task,
         )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     scores = np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
     return scores, _reached_max_iter(models[0])
 
 
-def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter):
+def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter, task=NO_TASK):
     """The path on all the data: (models, n_features_selected), and whether its first fit
     reached ``max_iter``."""
     with _max_iter_reported_by_caller():
-        _, _, _, n_selected, models = regularization_path(
-            X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
-            sample_weight=sample_weight, return_models=True,
+        _, _, _, n_selected, models = _warm_started_path(
+            clone(estimator), X, y, alphas, path_max_iter, sample_weight, return_models=True,
+            task=task,
         )
     return (models, n_selected), _reached_max_iter(models[0])
 
@@ -501,12 +512,14 @@ class _RegularizedMLPCVMixin:
         estimator = self._base_estimator()
         scorer = check_scoring(estimator, scoring=self.scoring)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        task = start_cv_fit(self, X, y, sample_weight, len(folds), len(alphas))
         # the full-data path first: the longest job starts first
-        jobs = [delayed(_full_path)(estimator, X, y, sample_weight, alphas, self.path_max_iter)]
+        jobs = [delayed(_full_path)(estimator, X, y, sample_weight, alphas, self.path_max_iter,
+                                    task.full_path)]
         jobs += [
             delayed(_fold_scores)(estimator, X, y, sample_weight, train, test, alphas,
-                                  self.path_max_iter, scorer)
-            for train, test in folds
+                                  self.path_max_iter, scorer, fold_task)
+            for (train, test), fold_task in zip(folds, task.fold_paths)
         ]
         # threads unless the user chose a joblib backend: the kernels release the GIL, so
         # the folds share one process's compiled kernels (one compile, no loading per worker)
@@ -529,6 +542,7 @@ class _RegularizedMLPCVMixin:
         self.alpha_ = float(alphas[index])
         self.n_features_selected_ = n_selected
         self.feature_exit_alphas_ = feature_exit_alphas(alphas, [m.coefs_ for m in models])
+        task.end()
         return self
 
     @available_if(_never)
