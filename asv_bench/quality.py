@@ -607,6 +607,27 @@ def read_results(csv_path, sets=None, seeds=None, models=None):
 
 # ----------------------------------------------------------------------------- report
 
+
+def complete_results(results):
+    """The rows of the data sets on which every model has a row for every seed.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Raw results, possibly of a run still going or stopped.
+
+    Returns
+    -------
+    complete : pandas.DataFrame
+        The rows of the complete data sets (a failed fit has a row: it counts).
+    incomplete : list of str
+        The other data sets.
+    """
+    expected = results.model.nunique() * results.seed.nunique()
+    counts = results.drop_duplicates(["dataset", "seed", "model"]).groupby("dataset").size()
+    incomplete = [d for d in DATASETS if d in counts.index and counts[d] < expected]
+    return results[~results.dataset.isin(incomplete)].reset_index(drop=True), incomplete
+
 #: metric → (task, higher is better, format)
 METRICS = {
     "accuracy": (CLASSIFICATION, True, "{:.4f}"),
@@ -820,6 +841,50 @@ def per_dataset_table(results, metric, style="markdown"):
     return format_table(["data set"] + models, rows, style)
 
 
+def versus_table(results, baseline="reg", style="markdown"):
+    """Every model against one baseline: mean score difference and wins / ties / losses.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Raw results.
+    baseline : str, default='reg'
+        Key of the model the others are compared with.
+    style : {'markdown', 'rst'}, default='markdown'
+        Output syntax.
+
+    Returns
+    -------
+    table : str
+        One row per other model; for each metric the mean over the data sets of its
+        mean score minus the baseline's (positive = higher) and its wins / ties /
+        losses against the baseline; then the median over the splits of its fit CPU
+        time divided by the baseline's.
+    """
+    metrics = [m for m, (task, _, _) in METRICS.items() if (results.task == task).any()]
+    matrices = {m: score_matrix(results, m) for m in metrics}
+    cpu = results.pivot_table(index=["dataset", "seed"], columns="model",
+                              values="fit_cpu_time", aggfunc="first")
+    others = [m for m in MODELS if m in set(results.model) and m != baseline]
+    rows = []
+    for model in others:
+        row = [f"{MODELS[model].label} ({_code(model, style)})"]
+        for metric in metrics:
+            scores, _, models = matrices[metric]
+            i, j = models.index(model), models.index(baseline)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                difference = np.nanmean(scores[:, i].mean(axis=1) - scores[:, j].mean(axis=1))
+            row += [f"{difference:+.4f}", "{}/{}/{}".format(*wins_ties_losses(
+                scores[:, i], scores[:, j], METRICS[metric][1]))]
+        row.append(f"{np.nanmedian(cpu[model] / cpu[baseline]):.2f}")
+        rows.append(row)
+    header = ["model"]
+    for metric in metrics:
+        header += [f"Δ {metric}", "W/T/L"]
+    return format_table(header + ["CPU time ÷ baseline"], rows, style)
+
+
 def fit_time_table(results, style="markdown"):
     """Median wall time of ``fit`` in seconds of every model on every data set.
 
@@ -915,6 +980,7 @@ def report(results, command="", elapsed=None, style="markdown"):
         Machine, seeds, subsampled sets, one summary table per metric followed by the
         per-data-set scores, the fit times and the failed fits.
     """
+    results, incomplete = complete_results(results)
     parts = [_heading("Learning quality on real data", style, 1), ""]
     if command:
         parts += [f"Command: {_code(command, style)}", ""]
@@ -926,6 +992,8 @@ def report(results, command="", elapsed=None, style="markdown"):
     models = ", ".join(m for m in MODELS if m in set(results.model))
     parts += ["", (f"Seeds: {', '.join(map(str, seeds))}; data sets: "
                    f"{results.dataset.nunique()}; models: {models}.")]
+    if incomplete:
+        parts += ["", f"Left out, some fits still missing: {', '.join(incomplete)}."]
     capped = [d for d in DATASETS
               if (results[results.dataset == d].n_train
                   < results[results.dataset == d].n_train_full).any()]
@@ -942,6 +1010,9 @@ def report(results, command="", elapsed=None, style="markdown"):
                        "wins/ties/losses of the row against the column:"), "",
                       metric_table(results, metric, style), "",
                       per_dataset_table(results, metric, style)]
+    if "reg" in set(results.model) and results.model.nunique() > 1:
+        parts += ["", _heading("against RegularizedMLP (reg)", style), "",
+                  versus_table(results, "reg", style)]
     parts += ["", _heading("median fit time (s)", style), "", fit_time_table(results, style)]
     errors = results[results.error != ""]
     if len(errors):

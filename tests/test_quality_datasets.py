@@ -141,3 +141,21 @@ def test_extra_configurations_set_early_stopping_and_dropout():
     assert es.early_stopping and es.dropout == 0.0
     assert dropout.dropout == 0.2 and not dropout.early_stopping
     assert not quality.MODELS["reg_es"].default
+
+
+def test_report_leaves_out_data_sets_with_missing_fits():
+    rows = [{"dataset": d, "seed": seed, "model": m}
+            for d in ["german", "diabetes"] for seed in [0, 1] for m in ["reg", "hgb"]]
+    results = pd.DataFrame(rows[:-1])  # diabetes, seed 1, hgb is missing
+    complete, incomplete = quality.complete_results(results)
+    assert incomplete == ["diabetes"]
+    assert set(complete.dataset) == {"german"} and len(complete) == 4
+
+
+def test_versus_table_reports_the_difference_to_the_baseline():
+    rows = [{"dataset": d, "task": quality.REGRESSION, "seed": seed, "model": m,
+             "r2": {"reg": 0.5, "hgb": 0.7}[m] + 0.01 * seed, "fit_cpu_time": {"reg": 2.0,
+                                                                              "hgb": 1.0}[m]}
+            for d in ["diabetes", "concrete"] for seed in [0, 1, 2] for m in ["reg", "hgb"]]
+    table = quality.versus_table(pd.DataFrame(rows), "reg")
+    assert table.splitlines()[-1] == "| HistGradientBoosting (`hgb`) | +0.2000 | 2/0/0 | 0.50 |"
