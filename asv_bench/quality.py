@@ -1071,7 +1071,7 @@ def main(argv=None):
     parser.add_argument("--max-train", type=int, default=20000,
                         help="subsample larger training splits to this many rows "
                              "(default 20000; 0 for no cap)")
-    parser.add_argument("--output", help="write the markdown report here; the CSV goes "
+    parser.add_argument("--output", help="write the report here too; the CSV goes "
                         "next to it (same name, .csv)")
     parser.add_argument("--csv", help="CSV of the raw results (default: next to --output, "
                         f"else {RESULTS_DIR / 'quality.csv'})")
