@@ -1,0 +1,161 @@
+"""The data code of ``asv_bench/quality.py``: loaders, split and preprocessing, ranking.
+
+Only scikit-learn's bundled data sets are loaded here (the other sets need the
+``bench`` extra and are checked by running the benchmark).
+"""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).parents[1]
+_spec = importlib.util.spec_from_file_location("quality", ROOT / "asv_bench" / "quality.py")
+quality = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(quality)
+
+SKLEARN_SETS = [name for name, d in quality.DATASETS.items() if d.source == "scikit-learn"]
+
+
+def test_sklearn_sets_are_the_expected_three():
+    assert SKLEARN_SETS == ["breast_cancer", "digits", "diabetes"]
+
+
+@pytest.mark.parametrize("name", SKLEARN_SETS)
+def test_sklearn_loader_returns_documented_shape(name):
+    dataset = quality.DATASETS[name]
+    X, y = quality.load_dataset(name)
+    assert X.shape == (dataset.rows, dataset.columns)
+    assert y.shape == (dataset.rows,)
+    assert quality.categorical_columns(X) == []
+    if dataset.task == quality.REGRESSION:
+        assert y.dtype == np.float64
+
+
+@pytest.mark.parametrize("name, shape, n_classes", [
+    ("breast_cancer", (569, 30), 2), ("digits", (1797, 64), 10), ("diabetes", (442, 10), None),
+])
+def test_sklearn_shapes_match_scikit_learn_documentation(name, shape, n_classes):
+    X, y = quality.load_dataset(name)
+    assert X.shape == shape
+    if n_classes is not None:
+        assert len(np.unique(y)) == n_classes
+
+
+@pytest.mark.parametrize("name", SKLEARN_SETS)
+def test_results_page_lists_the_loaded_shape(name):
+    # the data set table of docs/quality.rst: "name  rows  columns  categorical  missing"
+    page = (ROOT / "docs" / "quality.rst").read_text()
+    X, _ = quality.load_dataset(name)
+    rows = [line.split() for line in page.splitlines() if line.startswith(f"{name} ")]
+    shapes = [(int(r[1]), int(r[2])) for r in rows if all(c.isdigit() for c in r[1:5])]
+    assert shapes == [X.shape]
+
+
+def test_every_set_has_between_300_and_50000_rows():
+    rows = [d.rows for d in quality.DATASETS.values()]
+    assert len(rows) >= 15 and min(rows) >= 300 and max(rows) <= 50000
+    tasks = {d.task for d in quality.DATASETS.values()}
+    assert tasks == {quality.CLASSIFICATION, quality.REGRESSION}
+
+
+def test_unknown_set_raises_value_error():
+    with pytest.raises(ValueError, match="unknown data set 'nope'"):
+        quality.load_dataset("nope")
+
+
+def _mixed_frame(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(5.0, 2.0, n)
+    x[:5] = np.nan
+    colour = rng.choice(["red", "green", "blue"], n).astype(object)
+    colour[5:8] = np.nan
+    return pd.DataFrame({"x": x, "colour": colour}), x, colour
+
+
+def test_preprocessing_uses_training_statistics_only():
+    X, _, _ = _mixed_frame()
+    y = np.arange(len(X), dtype=np.float64)
+    split = quality.make_split(X, y, quality.REGRESSION, seed=3)
+    # the scaled numeric column has mean 0 / std 1 on the training split, not the test one
+    assert split.X_train[:, 0].mean() == pytest.approx(0.0, abs=1e-12)
+    assert split.X_train[:, 0].std() == pytest.approx(1.0, rel=1e-6)
+    assert split.y_train.mean() == pytest.approx(0.0, abs=1e-12)
+    assert split.y_train.std() == pytest.approx(1.0)
+    assert abs(split.y_test.mean()) > 1e-6
+    # one-hot columns: red / green / blue and the "missing" category
+    assert split.X_train.shape[1] == 1 + 4
+    assert np.isfinite(split.X_train).all() and np.isfinite(split.X_test).all()
+
+
+def test_split_is_stratified_and_depends_on_the_seed():
+    X, _, _ = _mixed_frame(n=500)
+    y = np.where(np.arange(500) < 100, "rare", "common")
+    a = quality.make_split(X, y, quality.CLASSIFICATION, seed=0)
+    b = quality.make_split(X, y, quality.CLASSIFICATION, seed=1)
+    assert len(a.y_test) == 100 and np.bincount(a.y_test).tolist() == [80, 20]
+    assert not np.array_equal(a.X_test, b.X_test)
+
+
+def test_training_split_is_capped_and_test_split_is_not():
+    X, _, _ = _mixed_frame(n=500)
+    y = np.arange(500) % 2
+    split = quality.make_split(X, y, quality.CLASSIFICATION, seed=0, max_train=150)
+    assert len(split.y_train) == 150 and split.n_train_full == 400
+    assert len(split.y_test) == 100
+    assert np.bincount(split.y_train).tolist() == [75, 75]
+
+
+def test_mean_ranks_share_ties_and_rank_failures_last():
+    means = np.array([[0.9, 0.8, 0.8], [0.5, np.nan, 0.7]])
+    ranks = quality.mean_ranks(means, higher_is_better=True)
+    np.testing.assert_allclose(ranks, [(1 + 2) / 2, (2.5 + 3) / 2, (2.5 + 1) / 2])
+    np.testing.assert_allclose(quality.mean_ranks(means[:1], higher_is_better=False),
+                               [3, 1.5, 1.5])
+
+
+def test_wins_ties_losses_pair_the_seeds():
+    a = np.array([[0.90, 0.91, 0.92],    # always 0.1 better: a win
+                  [0.50, 0.60, 0.40],    # noisy around b: a tie
+                  [0.10, 0.10, 0.10],    # always worse: a loss
+                  [np.nan, 0.5, 0.5]])   # a failed seed: a loss
+    b = np.array([[0.80, 0.81, 0.82],
+                  [0.50, 0.50, 0.50],
+                  [0.20, 0.20, 0.20],
+                  [0.40, 0.40, 0.40]])
+    assert quality.wins_ties_losses(a, b, higher_is_better=True) == (1, 1, 2)
+    # lower is better: the first and third data sets swap, the failure stays a loss
+    assert quality.wins_ties_losses(a, b, higher_is_better=False) == (1, 1, 2)
+
+
+def test_unknown_model_key_raises_value_error():
+    with pytest.raises(ValueError, match="unknown models"):
+        quality.parse_models("reg,nope")
+
+
+def test_extra_configurations_set_early_stopping_and_dropout():
+    es = quality.MODELS["reg_es"].make(quality.CLASSIFICATION, 0)
+    dropout = quality.MODELS["reg_dropout"].make(quality.REGRESSION, 0)
+    assert es.early_stopping and es.dropout == 0.0
+    assert dropout.dropout == 0.2 and not dropout.early_stopping
+    assert not quality.MODELS["reg_es"].default
+
+
+def test_report_leaves_out_data_sets_with_missing_fits():
+    rows = [{"dataset": d, "seed": seed, "model": m}
+            for d in ["german", "diabetes"] for seed in [0, 1] for m in ["reg", "hgb"]]
+    results = pd.DataFrame(rows[:-1])  # diabetes, seed 1, hgb is missing
+    complete, incomplete = quality.complete_results(results)
+    assert incomplete == ["diabetes"]
+    assert set(complete.dataset) == {"german"} and len(complete) == 4
+
+
+def test_versus_table_reports_the_difference_to_the_baseline():
+    rows = [{"dataset": d, "task": quality.REGRESSION, "seed": seed, "model": m,
+             "r2": {"reg": 0.5, "hgb": 0.7}[m] + 0.01 * seed, "fit_cpu_time": {"reg": 2.0,
+                                                                              "hgb": 1.0}[m]}
+            for d in ["diabetes", "concrete"] for seed in [0, 1, 2] for m in ["reg", "hgb"]]
+    table = quality.versus_table(pd.DataFrame(rows), "reg")
+    assert table.splitlines()[-1] == "| HistGradientBoosting (`hgb`) | +0.2000 | 2/0/0 | 0.50 |"
