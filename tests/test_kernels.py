@@ -469,6 +469,7 @@ SIGNATURE_SCRIPT = textwrap.dedent(
     """
     import json, warnings
     import numpy as np, scipy.sparse as sp
+    from numba import types
     from sklearn_reg import _kernels as K, RegularizedMLPClassifier, RegularizedMLPRegressor
     from sklearn_reg._optim import ADAM, SGD
     from sklearn_reg._records import Network, Optimizer, Regularization, data_record
@@ -479,11 +480,15 @@ SIGNATURE_SCRIPT = textwrap.dedent(
     X[rng.uniform(size=X.shape) < 0.5] = 0.0
     y = rng.normal(size=12)
 
+    def field(record, name):  # the numba type of a field of a record's numba type
+        return record.types[record.fields.index(name)]
+
     def snapshot():
         names = ["train_epoch", "objective_grad", "predict_raw"]
-        return {n: [[str(s[0].dtype if s[0].X is not None else s[0].data.dtype),
-                     "csr" if s[0].X is None else "dense", str(s)]
-                    for s in getattr(K, n).signatures] for n in names}
+        return {n: [[str(field(s[0], "X" if dense else "data").dtype),
+                     "dense" if dense else "csr", str(s)]
+                    for s in getattr(K, n).signatures
+                    for dense in [field(s[0], "data") == types.none]] for n in names}
 
     # the epoch kernel called directly over many codes, dense and CSR
     units = np.array([6, 4, 3, 2], dtype=np.int64)
