@@ -526,7 +526,8 @@ def objective_grad(data, Y, sw, params, network, alpha, grad):
     hidden = hidden_size(network.units, n)
     buffers = (np.empty(hidden, dtype=params.dtype), np.empty(hidden, dtype=params.dtype),
                np.empty(Y.size, dtype=params.dtype))
-    total = loss_grad(rows_record(data.X, data.data, data, dense_rows(data.X, data.data, 0, n)), np.arange(n), Y, sw, params, network, None, buffers[0], buffers,
+    batch = rows_record(data.X, data.data, data, dense_rows(data.X, data.data, 0, n))
+    total = loss_grad(batch, np.arange(n), Y, sw, params, network, None, buffers[0], buffers,
                       grad)
     nw = n_weights_of(network.units)
     sq = 0.0
