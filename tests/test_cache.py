@@ -33,7 +33,7 @@ CHILD = textwrap.dedent("""
         announce_compilation()  # as the estimators do before their first kernel call
         X = np.random.RandomState(0).rand(20, 3)
         y = np.arange(20) % 2
-        model = RegularizedMLPClassifier(hidden_layer_sizes=(3,), max_iter=1)
+        model = RegularizedMLPClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
         predictions = model.fit(X, y).predict(X)
     print(json.dumps({
         "package": sklearn_reg.__file__,
