@@ -580,7 +580,7 @@ def _count(sigs):
 KINDS = {(d, k) for d in ("float32", "float64") for k in ("dense", "csr")}
 
 
-def test_train_epoch_compiles_once_per_dtype_input_kind_and_mask_family(signatures):
+def test_train_epoch_signature_once_per_dtype_input_kind_and_mask_family(signatures):
     # every activation, loss, penalty, solver and max-norm shares one compilation; only
     # the dtype, dense / CSR input and whether dropout / input masks are on make another
     # (so a fit compiles none of the mask or CSR code it does not use): 2 × 2 × 2 × 2
