@@ -1,6 +1,6 @@
 """
 Stability selection: the 5 true columns of Friedman #1 among 100, with an error bound
-====================================================================================
+=====================================================================================
 
 :class:`~sklearn_reg.StabilitySelection` splits the samples 50 times into two
 disjoint halves and, on each of the 100 halves, trains one small network along a

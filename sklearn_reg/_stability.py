@@ -251,7 +251,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
 
     Attributes
     ----------
-    stability_scores_ : ndarray of shape (n_features_in_, n_alphas)
+    stability_scores_ : ndarray of shape (n_features, n_alphas)
         Selection frequency of each feature at each λ over the 2·``n_pairs`` halves.
 
     alphas_ : ndarray of shape (n_alphas,)
@@ -261,11 +261,11 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         Weakest λ of the region used: ``support_`` and the bounds refer to the values
         ``alphas_ >= alpha_min_``.
 
-    max_stability_scores_ : ndarray of shape (n_features_in_,)
+    max_stability_scores_ : ndarray of shape (n_features,)
         Highest score of each feature over the region; ``support_`` is
         ``max_stability_scores_ >= threshold``.
 
-    support_ : ndarray of shape (n_features_in_,)
+    support_ : ndarray of shape (n_features,)
         Mask of the stable features.
 
     mean_n_selected_ : ndarray of shape (n_alphas,)
@@ -287,7 +287,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit, when X has string column names.
 
     See Also
