@@ -100,6 +100,19 @@ def _seeds_covering(i, n, b):
 
 
 @jit
+def coverage(n0, n1, n2, b0, b1, b2):
+    """c(pos) = Π_k c_k(i_k), the number of valid seeds whose block covers pos, in C order."""
+    c = np.empty(n0 * n1 * n2, dtype=np.int64)
+    for i0 in range(n0):
+        c0 = _seeds_covering(i0, n0, b0)
+        for i1 in range(n1):
+            c1 = _seeds_covering(i1, n1, b1)
+            for i2 in range(n2):
+                c[(i0 * n1 + i1) * n2 + i2] = c0 * c1 * _seeds_covering(i2, n2, b2)
+    return c
+
+
+@jit
 def dropblock_gamma_exact(rate, shape, block):
     """γ solving mean_pos [1 − (1 − γ)^c(pos)] = rate, c(pos) = Π_k c_k(i_k) seeds covering pos.
 
@@ -107,7 +120,7 @@ def dropblock_gamma_exact(rate, shape, block):
     expected drop fraction equals ``rate`` exactly, overlaps and edges included. The
     left side f(γ) is increasing and concave on [0, 1] with f(0) = 0 and f(1) = 1, so
     Newton's method started at γ = 0 climbs monotonically to the root; a bisection
-    bracket guards it anyway. Costs a few passes over the n positions, no allocation.
+    bracket guards it anyway. Costs a few passes over the n positions' coverage.
     b = 1 everywhere returns ``rate`` itself (bitwise), as i.i.d. dropout.
     """
     n0, n1, n2, b0, b1, b2 = _shape3(shape, block)
@@ -117,7 +130,8 @@ def dropblock_gamma_exact(rate, shape, block):
         return 1.0
     if b0 * b1 * b2 == 1:
         return rate
-    n_pos = n0 * n1 * n2
+    counts = coverage(n0, n1, n2, b0, b1, b2)
+    n_pos = counts.shape[0]
     lo = 0.0
     hi = 1.0
     g = 0.0
@@ -126,15 +140,11 @@ def dropblock_gamma_exact(rate, shape, block):
         lg = np.log1p(-g) if g < 1.0 else -np.inf
         f = 0.0
         df = 0.0
-        for i0 in range(n0):
-            c0 = _seeds_covering(i0, n0, b0)
-            for i1 in range(n1):
-                c1 = _seeds_covering(i1, n1, b1)
-                for i2 in range(n2):
-                    c = c0 * c1 * _seeds_covering(i2, n2, b2)
-                    kept = np.exp(c * lg)  # (1 − γ)^c
-                    f -= np.expm1(c * lg)
-                    df += c * kept / (1.0 - g) if g < 1.0 else 0.0
+        for p in range(n_pos):
+            c = counts[p]
+            kept = np.exp(c * lg)  # (1 − γ)^c
+            f -= np.expm1(c * lg)
+            df += c * kept / (1.0 - g) if g < 1.0 else 0.0
         f = f / n_pos - rate
         df /= n_pos
         if f > 0.0:
@@ -153,16 +163,12 @@ def dropblock_gamma_exact(rate, shape, block):
 @jit
 def keep_scale(n0, n1, n2, b0, b1, b2, gamma):
     """1 / P(pos kept) = (1 − γ)^−c(pos) for every position of the map, in C order."""
-    scale = np.empty(n0 * n1 * n2)
+    counts = coverage(n0, n1, n2, b0, b1, b2)
+    scale = np.empty(counts.shape[0])
     lg = np.log1p(-gamma) if gamma < 1.0 else -np.inf
-    for i0 in range(n0):
-        c0 = _seeds_covering(i0, n0, b0)
-        for i1 in range(n1):
-            c1 = _seeds_covering(i1, n1, b1)
-            for i2 in range(n2):
-                c = c0 * c1 * _seeds_covering(i2, n2, b2)
-                kept = np.exp(c * lg)
-                scale[(i0 * n1 + i1) * n2 + i2] = 1.0 / kept if kept > 0.0 else 0.0
+    for p in range(counts.shape[0]):
+        kept = np.exp(counts[p] * lg)
+        scale[p] = 1.0 / kept if kept > 0.0 else 0.0
     return scale
 
 
