@@ -111,6 +111,16 @@ def test_read_only_install_without_home_caches_in_temp_dir_and_warns_once(tmp_pa
 # -- the fallback, in process ------------------------------------------------------
 
 
+def _probe_kernel_folder(tmp_path):
+    """A folder holding ``probe_kernel.py``, a module of one ``_jit.jit`` kernel."""
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "probe_kernel.py").write_text(
+        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
+    )
+    return folder
+
+
 def _loader(folder):
     """A function importing ``folder/probe_kernel.py`` afresh at each call."""
 
@@ -130,12 +140,8 @@ def uncacheable_module(tmp_path, monkeypatch):
     Returns a function that imports it afresh; numba's user cache directory and
     NUMBA_CACHE_DIR are made unusable, and the decision of the fallback is reset.
     """
-    folder = tmp_path / "kernels"
-    folder.mkdir()
+    folder = _probe_kernel_folder(tmp_path)
     (folder / "__pycache__").write_text("")  # not a folder: stops root too
-    (folder / "probe_kernel.py").write_text(
-        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
-    )
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("HOME", str(tmp_path / "a-file" / "home"))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
@@ -193,11 +199,7 @@ def test_user_set_numba_cache_dir_is_respected(uncacheable_module, tmp_path, mon
 
 def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
         tmp_path, monkeypatch):
-    folder = tmp_path / "kernels"
-    folder.mkdir()
-    (folder / "probe_kernel.py").write_text(
-        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
-    )
+    folder = _probe_kernel_folder(tmp_path)
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     monkeypatch.setattr(_jit, "kernels", [])
 
@@ -215,11 +217,7 @@ def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
 
 
 def test_prebuilt_package_cache_warms_the_fallback_without_warning(tmp_path, monkeypatch):
-    folder = tmp_path / "kernels"
-    folder.mkdir()
-    (folder / "probe_kernel.py").write_text(
-        "from sklearn_reg._jit import jit\n\n\n@jit\ndef twice(x):\n    return 2 * x\n"
-    )
+    folder = _probe_kernel_folder(tmp_path)
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     monkeypatch.setattr(_jit, "kernels", [])
     load = _loader(folder)
