@@ -724,7 +724,6 @@ class _Epoch:
         self.before = [np.empty_like(a) for a in self.state]
         self.n_steps_before = estimator._n_steps
         self.running = False
-        self.finite = True
         self.start_loss = None
 
     def run(self, data, Y, sw, network, regularization, optimizer, seed):
@@ -741,8 +740,8 @@ class _Epoch:
         self.running = False
         self.start_loss = first
         # an overflowing gradient can leave the weights finite but Adam's v infinite
-        self.finite = finite and all(np.isfinite(m).all() for m in self.state[1:])
-        return loss_sum / weight_sum if self.finite else None
+        finite = finite and all(np.isfinite(m).all() for m in self.state[1:])
+        return loss_sum / weight_sum if finite else None
 
     def divergence(self, data_loss, scale):
         """Why the epoch counts as diverged (non-finite, or exploded), else None."""
