@@ -46,7 +46,8 @@ def _as_float64_compiled(bits):
 def exp(x):
     """e^x = 2ⁿ·e^r, n = round(x / ln 2), |r| ≤ ln 2 / 2, e^r by its Taylor series to r¹³."""
     w = np.float64(x)  # float32 input too is computed in float64
-    v = min(max(w, EXP_MIN), EXP_MAX) if w == w else 0.0
+    v = w if w == w else 0.0  # clamped by conditionals: min / max compile functions of their own
+    v = EXP_MIN if v < EXP_MIN else (EXP_MAX if v > EXP_MAX else v)  # noqa: FURB136
     n = np.floor(v * LOG2E + 0.5)
     r = (v - n * LN2_HI) - n * LN2_LO
     p = _INV_FACTORIAL[13]  # Horner, from 1/13! down to 1/0!

@@ -7,7 +7,9 @@ loss, penalty and solver of a dtype. The kernels know nothing of estimators.
 Parameter layout. All parameters live in one flat vector ``params``: first every
 weight matrix ``W_l`` of shape ``(units[l], units[l + 1])`` in C order, then every
 bias ``b_l``. The weights are thus ``params[:n_weights]``, which is all that the
-penalties touch. ``units = [n_features, h_1, ..., h_{L-1}, n_outputs]``.
+penalties touch. ``units = [n_features, h_1, ..., h_{L-1}, n_outputs]``. The hidden
+layers of a batch of nb rows live in flat buffers, layer l ≥ 1 as an (nb, units[l])
+block after those of the layers before it.
 
 Optional parts. The record fields that may be ``None`` (``X`` or the CSR arrays, the
 dropout rates, the input-mask layout) are passed as direct arguments to the small
@@ -15,16 +17,33 @@ functions that branch on them, each code path guarded by ``is not None`` of the
 argument it reads: numba prunes a branch whose condition tests an argument typed
 ``None`` (and only such a branch), so a dense fit without masks compiles no CSR and no
 mask code. Exactly one of ``X`` and ``data`` is ``None``.
+
+Compile time. numba compiles every called function as a library of its own, then links
+its optimized code into each caller and optimizes and emits the whole again, level after
+level. So the call tree is kept shallow: :func:`train_epoch` calls the forward pass, the
+loss, the backward pass and the optimizer step itself (no pass-through levels), one
+forward pass serves training and prediction, the tiny helpers (views, fills, copies)
+are loops written in place, and the functions that only compiled code calls are
+helpers (:data:`helper`), built without the Python and C entry points of a
+:data:`jit` kernel.
 """
 
 import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._exp import exp
 from ._jit import jit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._optim import ADAM, adam_step, sgd_step
 from ._penalties import l2_gradient, max_norm_project, penalty_rates, prox
-from ._records import Data
+
+#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
+#: Python or C entry point is built for them, so they cannot be called from Python
+helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
+              no_cfunc_wrapper=True)
 
 # activation codes (hidden layers)
 IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3
@@ -36,18 +55,94 @@ PREDICT_CHUNK = 4096
 
 
 # ---------------------------------------------------------------------------
+# matrix products
+# ---------------------------------------------------------------------------
+
+_BLAS_KIND = {types.float64: "d", types.float32: "s"}
+
+
+@intrinsic
+def gemm(typingctx, a, b, c, trans_a, trans_b):
+    """c ← op(a)·op(b) with op(x) = xᵀ where ``trans_x``: BLAS gemm on C-contiguous 2-D arrays.
+
+    The product ``np.dot(a, b, c)`` computes, but emitted in place through numba's own
+    BLAS wrapper (``numba_xxgemm``, as ``np.dot`` uses it): no function of its own is
+    compiled for each combination of array layouts, so the four products of a layer
+    cost no compilation. Row-major c = op(a)·op(b) is computed as the column-major
+    cᵀ = op(b)ᵀ·op(a)ᵀ; an empty inner dimension gives zeros; mismatched shapes raise
+    a ValueError.
+    """
+    arrays = (a, b, c)
+    if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
+        return None
+    if not (a.dtype == b.dtype == c.dtype and a.dtype in _BLAS_KIND):
+        return None
+
+    def codegen(context, builder, signature, args):
+        from numba.np.linalg import ensure_blas
+
+        ensure_blas()
+        A, B, C = (context.make_array(t)(context, builder, v)
+                   for t, v in zip(signature.args[:3], args[:3]))
+        ta, tb = args[3], args[4]
+        rows_a, cols_a = cgutils.unpack_tuple(builder, A.shape, 2)
+        rows_b, cols_b = cgutils.unpack_tuple(builder, B.shape, 2)
+        rows_c, cols_c = cgutils.unpack_tuple(builder, C.shape, 2)
+        m = builder.select(ta, cols_a, rows_a)
+        k = builder.select(ta, rows_a, cols_a)
+        n = builder.select(tb, rows_b, cols_b)
+        mismatch = builder.or_(
+            builder.icmp_signed("!=", k, builder.select(tb, cols_b, rows_b)),
+            builder.or_(builder.icmp_signed("!=", m, rows_c), builder.icmp_signed("!=", n, cols_c)))
+        with builder.if_then(mismatch, likely=False):
+            context.call_conv.return_user_exc(builder, ValueError,
+                                              ("incompatible array shapes for gemm",))
+        char = ir.IntType(8)
+        intp = context.get_value_type(types.intp)
+        voidp = cgutils.voidptr_t
+        T, N = ir.Constant(char, ord("t")), ir.Constant(char, ord("n"))
+        fnty = ir.FunctionType(ir.IntType(32), [char, char, char, intp, intp, intp, voidp, voidp,
+                                                intp, voidp, intp, voidp, voidp, intp])
+        xxgemm = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
+        dtype = signature.args[0].dtype
+        alpha = cgutils.alloca_once_value(builder, context.get_constant(dtype, 1.0))
+        beta = cgutils.alloca_once_value(builder, context.get_constant(dtype, 0.0))
+        zero = ir.Constant(intp, 0)
+        nonempty = builder.and_(builder.icmp_signed(">", m, zero),
+                                builder.icmp_signed(">", n, zero))
+        with (builder.if_then(nonempty),
+              builder.if_else(builder.icmp_signed(">", k, zero)) as (product, empty)):
+            with product:
+                status = builder.call(xxgemm, (
+                    ir.Constant(char, ord(_BLAS_KIND[dtype])), builder.select(tb, T, N),
+                    builder.select(ta, T, N), n, m, k, builder.bitcast(alpha, voidp),
+                    builder.bitcast(B.data, voidp), cols_b, builder.bitcast(A.data, voidp),
+                    cols_a, builder.bitcast(beta, voidp), builder.bitcast(C.data, voidp), n))
+                with builder.if_then(cgutils.is_not_null(builder, status), likely=False):
+                    pyapi = context.get_python_api(builder)  # as np.dot does
+                    pyapi.gil_ensure()
+                    pyapi.fatal_error("BLAS wrapper returned with an error")
+            with empty:  # a sum over nothing
+                cgutils.memset(builder, C.data, builder.mul(C.itemsize, C.nitems), 0)
+        return context.get_dummy_value()
+
+    return types.none(a, b, c, trans_a, trans_b), codegen
+
+
+# ---------------------------------------------------------------------------
 # activations and losses
 # ---------------------------------------------------------------------------
 
 
-@jit
+@helper
 def activate(z, b, activation):
     """h = f(z + b) in place, b added to every row: identity, 1 / (1 + e^−x), tanh x, max(x, 0)."""
     for r in range(z.shape[0]):
         h = z[r]  # one loop per activation, so that each vectorizes
         if activation == RELU:
             for c in range(h.shape[0]):
-                h[c] = max(h[c] + b[c], 0.0)
+                x = h[c] + b[c]
+                h[c] = 0.0 if x < 0.0 else x  # noqa: FURB136 (max(x, 0), NaN kept)
         elif activation == LOGISTIC:
             for c in range(h.shape[0]):
                 h[c] = 1.0 / (1.0 + exp(-(h[c] + b[c])))
@@ -61,16 +156,13 @@ def activate(z, b, activation):
                 h[c] += b[c]
 
 
-@jit
-def backprop_activation(delta, a, mask, dropped, activation):
+@helper
+def backprop_activation(d, h, m, dropped, activation):
     """δ ← δ·m·f'(z) with f'(z) from h = f(z) = a / m: 1, h(1 − h), 1 − h², 1[h > 0].
 
-    ``a`` is the layer's output after its dropout mask m (m = 1 when not ``dropped``);
-    where m = 0 the gradient is 0 whatever f'.
+    Flat views of one layer: ``h`` is its output after its dropout mask m (m = 1 when
+    not ``dropped``); where m = 0 the gradient is 0 whatever f'.
     """
-    d = delta.reshape(delta.size)
-    h = a.reshape(a.size)
-    m = mask.reshape(mask.size)
     if dropped:
         for i in range(d.shape[0]):
             d[i] *= m[i]
@@ -85,7 +177,7 @@ def backprop_activation(delta, a, mask, dropped, activation):
             d[i] *= x * (1.0 - x) if activation == LOGISTIC else 1.0 - x * x
 
 
-@jit
+@helper
 def link_row(z, loss):
     """z ← p = ∇A(z) in place; returns A(z), the log-partition of the canonical link.
 
@@ -96,7 +188,7 @@ def link_row(z, loss):
     if loss == MULTINOMIAL_LOG_LOSS:
         zmax = z[0]
         for c in range(1, z.shape[0]):
-            zmax = max(zmax, z[c])
+            zmax = z[c] if z[c] > zmax else zmax  # noqa: FURB136
         s = 0.0
         for c in range(z.shape[0]):
             z[c] = np.exp(z[c] - zmax)
@@ -116,7 +208,7 @@ def link_row(z, loss):
             else:  # BINARY_LOG_LOSS: e = e^−|x|, softplus(x) = max(x, 0) + log1p(e)
                 e = np.exp(-abs(x))
                 z[c] = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-                a += max(x, 0.0) + np.log1p(e)
+                a += (x if x > 0.0 else 0.0) + np.log1p(e)  # noqa: FURB136
     return a
 
 
@@ -149,39 +241,23 @@ def output_loss(z, y, sw, loss):
     return total
 
 
-# ---------------------------------------------------------------------------
-# elementwise helpers (loops rather than array expressions: quicker to compile)
-# ---------------------------------------------------------------------------
-
-
-@jit
-def fill(a, value):
-    """a ← value everywhere (a C-contiguous)."""
-    x = a.reshape(a.size)
-    for i in range(x.shape[0]):
-        x[i] = value
-
-
-@jit
-def copy(dst, src):
-    """dst ← src (same shape, both C-contiguous)."""
-    x = dst.reshape(dst.size)
-    y = src.reshape(src.size)
-    for i in range(x.shape[0]):
-        x[i] = y[i]
-
-
-@jit
-def multiply(a, m):
-    """a ← a ⊙ m in place (same shape, both C-contiguous)."""
-    x = a.reshape(a.size)
-    y = m.reshape(m.size)
-    for i in range(x.shape[0]):
-        x[i] *= y[i]
+@helper
+def output_delta(p, y, sw):
+    """p ← δ_L = s_i·(p_i − y_i) / Σ s, the gradient of the mean loss in the raw outputs;
+    returns Σ s."""
+    sw_sum = 0.0
+    for r in range(sw.shape[0]):
+        sw_sum += sw[r]
+    inv = 1.0 / sw_sum if sw_sum > 0.0 else 0.0
+    for r in range(p.shape[0]):
+        s = sw[r] * inv
+        for c in range(p.shape[1]):
+            p[r, c] = s * (p[r, c] - y[r, c])
+    return sw_sum
 
 
 # ---------------------------------------------------------------------------
-# the network: views into the flat buffers, forward, backward
+# the network: forward, backward, on views into the flat buffers
 # ---------------------------------------------------------------------------
 
 
@@ -194,29 +270,7 @@ def n_weights_of(units):
     return n
 
 
-@jit
-def layer(params, units, l):
-    """Views (W_l, b_l) into the flat parameter vector."""
-    w = 0
-    for k in range(l):
-        w += units[k] * units[k + 1]
-    b = n_weights_of(units)
-    for k in range(l):
-        b += units[k + 1]
-    W = params[w : w + units[l] * units[l + 1]].reshape((units[l], units[l + 1]))
-    return W, params[b : b + units[l + 1]]
-
-
-@jit
-def layer_buffer(buf, units, l, nb):
-    """View (nb, units[l]) of hidden layer l ≥ 1 in a flat buffer packed for nb rows."""
-    off = 0
-    for k in range(1, l):
-        off += nb * units[k]
-    return buf[off : off + nb * units[l]].reshape((nb, units[l]))
-
-
-@jit
+@helper
 def layer_dropped(drop_rates, l):
     """Whether hidden layer l + 1 (0-based rate index l) is dropped out; never if no rates."""
     if drop_rates is None:
@@ -224,80 +278,134 @@ def layer_dropped(drop_rates, l):
     return drop_rates[l] > 0.0
 
 
-@jit
-def rows_of(X, start, stop):
-    """X[start:stop]: every dense batch is this one slice type, so kernels compile once."""
-    return X[start:stop]
-
-
-@jit
-def dense_rows(X, data, start, stop):
-    """:func:`rows_of` for dense input; None for CSR input (guarded as :func:`rows_record`)."""
-    if data is None:
-        if X is not None:
-            return rows_of(X, start, stop)
-    if X is None:
-        if data is not None:
-            return None
-    raise ValueError("exactly one of X and data must be given")
-
-
-@jit
-def first_layer_forward(X, data, indices, indptr, rows, W, z):
-    """z = x·W for the batch: dense rows X, or the CSR rows ``rows`` read in place."""
+@helper
+def dense_rows(X, start, stop, empty):
+    """X[start:stop], the dense rows of a batch; ``empty`` (no columns: CSR rows are read in
+    place) when X is None."""
     if X is not None:
-        np.dot(X, W, z)
+        return X[start:stop]
+    return empty
+
+
+@helper
+def first_layer_forward(xb, data, indices, indptr, rows, W, z):
+    """z = x·W for the batch: its dense rows ``xb``, or, when ``xb`` has no columns, the CSR
+    rows ``rows`` of (data, indices, indptr) read in place."""
     if data is not None:
-        for r in range(z.shape[0]):
-            i = rows[r]
-            zr = z[r]
-            fill(zr, 0.0)
-            for k in range(indptr[i], indptr[i + 1]):
-                v = data[k]
-                Wj = W[indices[k]]
+        if xb.shape[1] == 0:
+            for r in range(z.shape[0]):
+                i = rows[r]
+                zr = z[r]
                 for c in range(zr.shape[0]):
-                    zr[c] += v * Wj[c]
+                    zr[c] = 0.0
+                for k in range(indptr[i], indptr[i + 1]):
+                    v = data[k]
+                    Wj = W[indices[k]]
+                    for c in range(zr.shape[0]):
+                        zr[c] += v * Wj[c]
+            return
+    gemm(xb, W, z, False, False)
 
 
-@jit
-def first_layer_gradient(X, data, indices, indptr, rows, delta, gW):
-    """∂J/∂W₁ = xᵀ·δ₁ for the batch (a scatter over the non-zeros for CSR)."""
-    if X is not None:
-        np.dot(X.T, delta, gW)
+@helper
+def first_layer_gradient(xb, data, indices, indptr, rows, delta, gW):
+    """∂J/∂W₁ = xᵀ·δ₁ for the batch, read as :func:`first_layer_forward` reads it (a
+    scatter over the non-zeros for CSR rows read in place)."""
     if data is not None:
-        for j in range(gW.shape[0]):
-            fill(gW[j], 0.0)
-        for r in range(delta.shape[0]):
-            i = rows[r]
-            for k in range(indptr[i], indptr[i + 1]):
-                v = data[k]
-                gj = gW[indices[k]]
-                for c in range(delta.shape[1]):
-                    gj[c] += v * delta[r, c]
+        if xb.shape[1] == 0:
+            for j in range(gW.shape[0]):
+                for c in range(gW.shape[1]):
+                    gW[j, c] = 0.0
+            for r in range(delta.shape[0]):
+                i = rows[r]
+                for k in range(indptr[i], indptr[i + 1]):
+                    v = data[k]
+                    gj = gW[indices[k]]
+                    for c in range(delta.shape[1]):
+                        gj[c] += v * delta[r, c]
+            return
+    gemm(xb, delta, gW, True, False)
 
 
-@jit
-def forward(batch, rows, params, network, drop_rates, masks, acts, out):
+@helper
+def forward(xb, data, rows, params, network, drop_rates, masks, acts, out):
     """h_l = f(h_{l−1}·W_l + b_l)·m_l into ``acts``, and z_L = h_{L−1}·W_L + b_L into ``out``.
 
-    ``batch`` is a :class:`~sklearn_reg._records.Data` record of the batch's rows (CSR
-    rows are ``rows`` of it). Hidden layer l (1-based) is multiplied by its dropout mask
-    in ``masks`` where drop_rates[l − 1] > 0; the buffers are laid out by
-    :func:`layer_buffer`.
+    The batch is its dense rows ``xb``, or, when ``xb`` has no columns, the rows ``rows``
+    of the CSR input record ``data``. Hidden layer l (1-based) is multiplied by its dropout mask
+    in ``masks`` where drop_rates[l − 1] > 0. Training and prediction share this one
+    compilation.
     """
     units = network.units
     nb = out.shape[0]
     L = units.shape[0] - 1
+    w = 0  # offsets of W_l and b_l in params, of h_{l+1} in acts
+    b = 0
     for l in range(L):
-        W, b = layer(params, units, l)
-        z = out if l == L - 1 else layer_buffer(acts, units, l + 1, nb)
+        b += units[l] * units[l + 1]
+    a = 0
+    for l in range(L):
+        n_in, n_out = units[l], units[l + 1]
+        W = params[w : w + n_in * n_out].reshape((n_in, n_out))
+        bias = params[b : b + n_out]
+        last = l == L - 1
+        z = out if last else acts[a : a + nb * n_out].reshape((nb, n_out))
         if l == 0:
-            first_layer_forward(batch.X, batch.data, batch.indices, batch.indptr, rows, W, z)
+            first_layer_forward(xb, data.data, data.indices, data.indptr, rows, W, z)
         else:
-            np.dot(layer_buffer(acts, units, l, nb), W, z)
-        activate(z, b, network.activation if l < L - 1 else IDENTITY)
-        if l < L - 1 and layer_dropped(drop_rates, l):
-            multiply(z, layer_buffer(masks, units, l + 1, nb))
+            gemm(acts[a - nb * n_in : a].reshape((nb, n_in)), W, z, False, False)
+        activate(z, bias, IDENTITY if last else network.activation)
+        if not last:
+            if layer_dropped(drop_rates, l):
+                h = acts[a : a + nb * n_out]
+                m = masks[a : a + nb * n_out]
+                for i in range(h.shape[0]):
+                    h[i] *= m[i]
+            a += nb * n_out
+        w += n_in * n_out
+        b += n_out
+
+
+@helper
+def backward(xb, data, rows, params, network, drop_rates, masks, acts, deltas, delta, grad):
+    """grad ← ∇_θ by backpropagation of δ_L = ``delta`` (overwritten) through the layers
+    that :func:`forward` left in ``acts``; ``deltas`` is a scratch buffer shaped as it."""
+    units = network.units
+    nb = delta.shape[0]
+    L = units.shape[0] - 1
+    w = 0  # ends of W_l and b_l in params, of h_l in acts
+    b = 0
+    a = 0
+    for l in range(L):
+        w += units[l] * units[l + 1]
+        b += units[l + 1]
+        if l > 0:
+            a += nb * units[l]
+    b += w
+    for l in range(L - 1, -1, -1):
+        n_in, n_out = units[l], units[l + 1]
+        w -= n_in * n_out
+        b -= n_out
+        W = params[w : w + n_in * n_out].reshape((n_in, n_out))
+        gW = grad[w : w + n_in * n_out].reshape((n_in, n_out))
+        gb = grad[b : b + n_out]
+        for c in range(n_out):
+            gb[c] = 0.0
+        for r in range(nb):
+            for c in range(n_out):
+                gb[c] += delta[r, c]
+        if l == 0:
+            first_layer_gradient(xb, data.data, data.indices, data.indptr, rows, delta, gW)
+            break
+        a -= nb * n_in
+        h = acts[a : a + nb * n_in]
+        gemm(h.reshape((nb, n_in)), delta, gW, True, False)  # hᵀ·δ
+        prev = deltas[a : a + nb * n_in]
+        gemm(delta, W, prev.reshape((nb, n_in)), False, True)  # δ·Wᵀ
+        dropped = layer_dropped(drop_rates, l - 1)
+        backprop_activation(prev, h, masks[a : a + nb * n_in] if dropped else h, dropped,
+                            network.activation)
+        delta = prev.reshape((nb, n_in))
 
 
 @jit
@@ -309,40 +417,13 @@ def loss_grad(batch, rows, Y, sw, params, network, drop_rates, masks, buffers, g
     ``buffers = (acts, deltas, outs)`` are flat work buffers of at least nb rows.
     """
     acts, deltas, outs = buffers
-    units = network.units
-    nb = Y.shape[0]
-    L = units.shape[0] - 1
-    out = outs[: nb * units[L]].reshape((nb, units[L]))
-    forward(batch, rows, params, network, drop_rates, masks, acts, out)
+    nb, n_out = Y.shape
+    out = outs[: nb * n_out].reshape((nb, n_out))
+    xb = dense_rows(batch.X, 0, nb, outs[:0].reshape((nb, 0)))
+    forward(xb, batch, rows, params, network, drop_rates, masks, acts, out)
     total = output_loss(out, Y, sw, network.loss)
-    # backward: δ_L = s·(p − y) / Σs
-    sw_sum = sw.sum()
-    inv = 1.0 / sw_sum if sw_sum > 0.0 else 0.0
-    for r in range(nb):
-        s = sw[r] * inv
-        for c in range(out.shape[1]):
-            out[r, c] = s * (out[r, c] - Y[r, c])
-    delta = out
-    for l in range(L - 1, -1, -1):
-        W, _ = layer(params, units, l)
-        gW, gb = layer(grad, units, l)
-        fill(gb, 0.0)
-        for r in range(nb):
-            dr = delta[r]
-            for c in range(gb.shape[0]):
-                gb[c] += dr[c]
-        if l == 0:
-            first_layer_gradient(batch.X, batch.data, batch.indices, batch.indptr, rows, delta,
-                                 gW)
-            break
-        a = layer_buffer(acts, units, l, nb)
-        np.dot(a.T, delta, gW)
-        prev = layer_buffer(deltas, units, l, nb)
-        np.dot(delta, W.T, prev)
-        dropped = layer_dropped(drop_rates, l - 1)
-        m = layer_buffer(masks, units, l, nb) if dropped else a  # a: unused then
-        backprop_activation(prev, a, m, dropped, network.activation)
-        delta = prev
+    output_delta(out, Y, sw)
+    backward(xb, batch, rows, params, network, drop_rates, masks, acts, deltas, out, grad)
     return total
 
 
@@ -356,7 +437,9 @@ def optimizer_step(params, grad, step, network, regularization, optimizer, t):
     """One SGD / Adam step on θ with the penalty's gradient and decay, its prox, then the
     max-norm projection of every hidden unit's incoming weights; ``step`` is scratch."""
     units = network.units
-    nw = n_weights_of(units)
+    nw = units[0] * units[1]  # not 0: a literal would compile the steps for it as well
+    for l in range(1, units.shape[0] - 1):
+        nw += units[l] * units[l + 1]
     reg = regularization
     lam2, _, lam_wd = penalty_rates(reg.penalty, reg.alpha, reg.l1_ratio)
     opt = optimizer
@@ -369,8 +452,12 @@ def optimizer_step(params, grad, step, network, regularization, optimizer, t):
     prox(params[:nw], step[:nw], units[0] * units[1], units[1], reg.penalty, reg.alpha,
          reg.l1_ratio)
     if reg.max_norm > 0.0:
+        w = 0
         for l in range(units.shape[0] - 2):  # hidden units only, not the outputs
-            max_norm_project(layer(params, units, l)[0], reg.max_norm, step)
+            n_in, n_out = units[l], units[l + 1]
+            max_norm_project(params[w : w + n_in * n_out].reshape((n_in, n_out)),
+                             reg.max_norm, step)
+            w += n_in * n_out
 
 
 # ---------------------------------------------------------------------------
@@ -378,80 +465,56 @@ def optimizer_step(params, grad, step, network, regularization, optimizer, t):
 # ---------------------------------------------------------------------------
 
 
-@jit
+@helper
 def gather(X, mask_shape, data, indices, indptr, rows, xb):
     """xb[r] ← x_{rows[r]}: dense rows copied; CSR rows scattered only when input masks
     need them dense (otherwise the first layer reads them in place)."""
     if X is not None:
         for r in range(rows.shape[0]):
-            copy(xb[r], X[rows[r]])
+            src = X[rows[r]]
+            dst = xb[r]
+            for c in range(dst.shape[0]):
+                dst[c] = src[c]
     if data is not None:
         if mask_shape is not None:
             for r in range(rows.shape[0]):
                 i = rows[r]
-                fill(xb[r], 0.0)
+                for c in range(xb.shape[1]):
+                    xb[r, c] = 0.0
                 for k in range(indptr[i], indptr[i + 1]):
                     xb[r, indices[k]] = data[k]
 
 
-@jit
-def rows_record(X, values, data, rows):
-    """The :class:`Data` record of a batch: the input record ``data`` itself for CSR input
-    (X None, CSR ``values``: its rows are read in place), else the dense ``rows``. (Two
-    guarded returns, so that numba keeps exactly one of them for each input kind.)"""
-    if X is None:
-        if values is not None:
-            return data
-    if values is None:
-        if X is not None:
-            return Data(rows, None, None, None)
-    raise ValueError("exactly one of X and data must be given")
-
-
-@jit
-def batch_loss_grad(data, mask_shape, xb, rows, Y, sw, params, network, drop_rates, masks,
-                    buffers, grad):
-    """:func:`loss_grad` of the batch: on the gathered dense rows ``xb`` when input masks
-    are on (CSR rows included), else on the input's own kind."""
-    if mask_shape is not None:
-        return loss_grad(Data(xb, None, None, None), rows, Y, sw, params, network, drop_rates,
-                         masks, buffers, grad)
-    return loss_grad(rows_record(data.X, data.data, data, xb), rows, Y, sw, params, network,
-                     drop_rates, masks, buffers, grad)
-
-
-@jit
+@helper
 def mask_inputs(xb, xmask, mask_shape, regularization, state):
     """xb ← xb ⊙ m for the DropBlock and spatial-dropout masks m drawn for the batch."""
     if mask_shape is None:
         return
     reg = regularization
+    x = xb.reshape(xb.size)
+    m = xmask.reshape(xmask.size)
     if reg.dropblock_rate > 0.0:
         dropblock_mask(xmask, mask_shape, reg.block_size, reg.dropblock_rate, state,
                        exact=True, per_feature=reg.dropblock_per_feature)
-        multiply(xb, xmask)
+        for i in range(x.shape[0]):
+            x[i] *= m[i]
     if reg.spatial_rate > 0.0:
         spatial_dropout_mask(xmask, mask_shape[0], reg.spatial_rate, state)
-        multiply(xb, xmask)
+        for i in range(x.shape[0]):
+            x[i] *= m[i]
 
 
-@jit
+@helper
 def draw_dropout_masks(masks, units, drop_rates, nb, state):
     """Inverted-dropout masks of every dropped hidden layer for a batch of nb rows."""
     if drop_rates is None:
         return
+    a = 0
     for l in range(1, units.shape[0] - 1):
         if drop_rates[l - 1] > 0.0:
-            dropout_mask(layer_buffer(masks, units, l, nb), drop_rates[l - 1], state)
-
-
-@jit
-def hidden_size(units, n_rows):
-    """Σ_l n_rows·h_l over the hidden layers: the length of a flat per-layer buffer."""
-    hidden = 0
-    for l in range(1, units.shape[0] - 1):
-        hidden += n_rows * units[l]
-    return hidden
+            dropout_mask(masks[a : a + nb * units[l]].reshape((nb, units[l])),
+                         drop_rates[l - 1], state)
+        a += nb * units[l]
 
 
 @jit
@@ -470,47 +533,57 @@ def train_epoch(data, Y, sw, params, network, regularization, optimizer, t, seed
     reg = regularization
     units = network.units
     batch_size = optimizer.batch_size
-    n = Y.shape[0]
+    n, n_out = Y.shape
     state = seed_state(seed, epoch)
-    idx = np.arange(n)
+    idx = np.empty(n, dtype=np.int64)  # loops rather than np.arange: quicker to compile
+    for i in range(n):
+        idx[i] = i
     if optimizer.shuffle:
         permute(idx, state)
-    hidden = hidden_size(units, batch_size)
-    acts = np.empty(hidden, dtype=params.dtype)
-    buffers = (acts, np.empty(hidden, dtype=params.dtype),
-               np.empty(batch_size * Y.shape[1], dtype=params.dtype))
-    masks = np.empty(hidden if reg.drop_rates is not None else 0, dtype=params.dtype)
+    hidden = 0
+    for l in range(1, units.shape[0] - 1):
+        hidden += batch_size * units[l]
+    dtype = params.dtype
+    acts = np.empty(hidden, dtype=dtype)
+    deltas = np.empty(hidden, dtype=dtype)
+    outs = np.empty(batch_size * n_out, dtype=dtype)
+    masks = np.empty(hidden if reg.drop_rates is not None else 0, dtype=dtype)
     dense = data.X is not None or reg.mask_shape is not None
-    xbuf = np.empty((batch_size, units[0] if dense else 0), dtype=params.dtype)
-    xmask = np.empty((batch_size, units[0] if reg.mask_shape is not None else 0),
-                     dtype=params.dtype)
-    ybuf = np.empty((batch_size, Y.shape[1]), dtype=params.dtype)
-    swbuf = np.empty(batch_size, dtype=params.dtype)
-    grad = np.empty_like(params)
-    step = np.empty_like(params)
+    n_in = units[0] if dense else 0
+    xbuf = np.empty(batch_size * n_in, dtype=dtype).reshape((batch_size, n_in))
+    n_mask = units[0] if reg.mask_shape is not None else 0
+    xmask = np.empty(batch_size * n_mask, dtype=dtype).reshape((batch_size, n_mask))
+    ybuf = np.empty(batch_size * n_out, dtype=dtype).reshape((batch_size, n_out))
+    swb_all = np.empty(batch_size, dtype=dtype)
+    grad = np.empty(params.shape[0], dtype=dtype)
+    step = np.empty(params.shape[0], dtype=dtype)
     total = 0.0
     weight = 0.0
     first = np.nan
     for start in range(0, n, batch_size):
-        nb = min(batch_size, n - start)
+        nb = n - start if n - start < batch_size else batch_size  # noqa: FURB136
         rows = idx[start : start + nb]
-        xb = rows_of(xbuf, 0, nb)
+        xb = xbuf[:nb]
         yb = ybuf[:nb]
-        swb = swbuf[:nb]
+        swb = swb_all[:nb]
         gather(data.X, reg.mask_shape, data.data, data.indices, data.indptr, rows, xb)
         for r in range(nb):
-            copy(yb[r], Y[rows[r]])
+            for c in range(n_out):
+                yb[r, c] = Y[rows[r], c]
             swb[r] = sw[rows[r]]
         mask_inputs(xb, xmask[:nb], reg.mask_shape, reg, state)
         draw_dropout_masks(masks, units, reg.drop_rates, nb, state)
-        batch_loss = batch_loss_grad(data, reg.mask_shape, xb, rows, yb, swb, params, network,
-                                     reg.drop_rates, masks, buffers, grad)
+        out = outs[: nb * n_out].reshape((nb, n_out))
+        forward(xb, data, rows, params, network, reg.drop_rates, masks, acts, out)
+        batch_loss = output_loss(out, yb, swb, network.loss)
+        batch_weight = output_delta(out, yb, swb)
         if start == 0:
-            first = batch_loss / swb.sum()
+            first = batch_loss / batch_weight
         if not np.isfinite(batch_loss):
             return total + batch_loss, weight, t, False, first
+        backward(xb, data, rows, params, network, reg.drop_rates, masks, acts, deltas, out, grad)
         total += batch_loss
-        weight += swb.sum()
+        weight += batch_weight
         t += 1
         optimizer_step(params, grad, step, network, reg, optimizer, t)
     finite = True
@@ -522,28 +595,43 @@ def train_epoch(data, Y, sw, params, network, regularization, optimizer, t, seed
 @jit
 def objective_grad(data, Y, sw, params, network, alpha, grad):
     """J = Σ s_i·ℓ_i / Σ s_i + λ·Σ W² and grad ← ∇J, over the whole data (L-BFGS)."""
-    n = Y.shape[0]
-    hidden = hidden_size(network.units, n)
-    buffers = (np.empty(hidden, dtype=params.dtype), np.empty(hidden, dtype=params.dtype),
-               np.empty(Y.size, dtype=params.dtype))
-    batch = rows_record(data.X, data.data, data, dense_rows(data.X, data.data, 0, n))
-    total = loss_grad(batch, np.arange(n), Y, sw, params, network, None, buffers[0], buffers,
-                      grad)
-    nw = n_weights_of(network.units)
+    n, n_out = Y.shape
+    units = network.units
+    hidden = 0
+    for l in range(1, units.shape[0] - 1):
+        hidden += n * units[l]
+    acts = np.empty(hidden, dtype=params.dtype)
+    buffers = (acts, np.empty(hidden, dtype=params.dtype),
+               np.empty(n * n_out, dtype=params.dtype))
+    rows = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        rows[i] = i
+    total = loss_grad(data, rows, Y, sw, params, network, None, acts, buffers, grad)
+    nw = n_weights_of(units)
     sq = 0.0
+    sw_sum = 0.0
     for i in range(nw):
         sq += params[i] * params[i]
         grad[i] += l2_gradient(params[i], alpha)
-    return total / sw.sum() + alpha * sq
+    for r in range(n):
+        sw_sum += sw[r]
+    return total / sw_sum + alpha * sq
 
 
 @jit
 def predict_raw(data, params, network, out):
     """out ← the network's raw outputs z_L (before the output activation), in row chunks."""
     n = out.shape[0]
-    chunk = min(PREDICT_CHUNK, max(n, 1))
-    acts = np.empty(hidden_size(network.units, chunk), dtype=params.dtype)
+    chunk = PREDICT_CHUNK if n > PREDICT_CHUNK else (n if n > 1 else 1)  # noqa: FURB136
+    units = network.units
+    hidden = 0
+    for l in range(1, units.shape[0] - 1):
+        hidden += chunk * units[l]
+    acts = np.empty(hidden, dtype=params.dtype)
+    rows = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        rows[i] = i
     for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        forward(rows_record(data.X, data.data, data, dense_rows(data.X, data.data, start, stop)),
-                np.arange(start, stop), params, network, None, acts, acts, out[start:stop])
+        stop = start + chunk if start + chunk < n else n  # noqa: FURB136
+        xb = dense_rows(data.X, start, stop, acts[:0].reshape((stop - start, 0)))
+        forward(xb, data, rows[start:stop], params, network, None, acts, acts, out[start:stop])

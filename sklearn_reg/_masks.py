@@ -6,11 +6,17 @@ local, shared by every estimator of a thread) is never used.
 """
 
 import numpy as np
+from numba import njit
 
 from ._jit import jit
 
+#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
+#: Python or C entry point is built for them, so they cannot be called from Python
+helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
+              no_cfunc_wrapper=True)
 
-@jit
+
+@helper
 def splitmix64(state):
     """x ← x + 0x9E3779B97F4A7C15; return mix(x) (Steele, Lea & Flood's SplitMix64)."""
     state[0] += np.uint64(0x9E3779B97F4A7C15)
@@ -20,7 +26,7 @@ def splitmix64(state):
     return z ^ (z >> np.uint64(31))
 
 
-@jit
+@helper
 def uniform(state):
     """u = (top 53 bits of the next draw) / 2^53, uniform on [0, 1)."""
     return np.float64(splitmix64(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
@@ -39,7 +45,7 @@ def seed_state(seed, stream):
 def permute(idx, state):
     """Fisher–Yates shuffle of ``idx`` in place."""
     for i in range(idx.shape[0] - 1, 0, -1):
-        j = int(uniform(state) * (i + 1))
+        j = np.int64(uniform(state) * (i + 1))
         idx[i], idx[j] = idx[j], idx[i]
 
 
@@ -63,7 +69,7 @@ def dropout_mask(mask, p, state):
 # ---------------------------------------------------------------------------
 
 
-@jit
+@helper
 def _shape3(shape, block):
     """(n₀, n₁, n₂, b₀, b₁, b₂): map and block edges padded to 3 axes, b_k ∈ [1, n_k]."""
     if shape.shape[0] > 3 or block.shape[0] > 3:
@@ -93,7 +99,7 @@ def dropblock_gamma(rate, shape, block):
     return min(max(g, 0.0), 1.0)
 
 
-@jit
+@helper
 def _seeds_covering(i, n, b):
     """c_k(i) = #{valid seeds s ∈ [0, n − b] : s ≤ i ≤ s + b − 1} along one axis."""
     return min(i, n - b) - max(0, i - b + 1) + 1
@@ -160,7 +166,7 @@ def dropblock_gamma_exact(rate, shape, block):
     return min(max(g, 0.0), 1.0)
 
 
-@jit
+@helper
 def keep_scale(n0, n1, n2, b0, b1, b2, gamma):
     """1 / P(pos kept) = (1 − γ)^−c(pos) for every position of the map, in C order."""
     counts = coverage(n0, n1, n2, b0, b1, b2)

@@ -7,15 +7,20 @@ follows (:func:`sklearn_reg._penalties.prox`).
 """
 
 import numpy as np
+from numba import njit
 
-from ._jit import jit
 from ._penalties import decay, l2_gradient
+
+#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
+#: Python or C entry point is built for them, so they cannot be called from Python
+helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
+              no_cfunc_wrapper=True)
 
 # solver codes
 SGD, ADAM = 0, 1
 
 
-@jit
+@helper
 def sgd_step(params, grad, step, n_weights, velocity, lr, momentum, nesterov, lam2, lam_wd):
     """v ← μv − η(g + 2λ₂w); w ← w + [μv − η(g + 2λ₂w) if Nesterov else v] − ηλ_wd·w."""
     nest = 1.0 if nesterov else 0.0
@@ -30,7 +35,7 @@ def sgd_step(params, grad, step, n_weights, velocity, lr, momentum, nesterov, la
         step[i] = lr
 
 
-@jit
+@helper
 def adam_step(params, grad, step, n_weights, m, v, t, lr, beta_1, beta_2, epsilon, lam2,
               lam_wd):
     """Adam at step t on g + 2λ₂w: w ← w − η_i·m̂ − ηλ_wd·w with η_i = η / (√v̂ + ε)."""

@@ -17,8 +17,14 @@ import math
 from collections import namedtuple
 
 import numpy as np
+from numba import njit
 
 from ._jit import jit
+
+#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
+#: Python or C entry point is built for them, so they cannot be called from Python
+helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
+              no_cfunc_wrapper=True)
 
 NONE, L2, L1, WD, ELASTICNET, GROUP = 0, 1, 2, 3, 4, 5
 
@@ -78,7 +84,7 @@ def value(penalty, coefs, l1_ratio):
 # ---------------------------------------------------------------------------
 
 
-@jit
+@helper
 def penalty_rates(penalty, alpha, l1_ratio):
     """(λ₂, λ₁, λ_wd): the L2 gradient 2λ₂W, the L1 prox weight, the decoupled decay."""
     if penalty == L2:
@@ -92,13 +98,13 @@ def penalty_rates(penalty, alpha, l1_ratio):
     return 0.0, 0.0, 0.0
 
 
-@jit
+@helper
 def l2_gradient(w, lam2):
     """∂(λ₂·w²)/∂w = 2λ₂w."""
     return 2.0 * lam2 * w
 
 
-@jit
+@helper
 def decay(w, lr, lam_wd):
     """η·λ_wd·w, the decoupled weight decay of one step."""
     return lr * lam_wd * w
@@ -107,7 +113,9 @@ def decay(w, lr, lam_wd):
 @jit
 def soft_threshold(x, tau):
     """S_τ(x) = sign(x)·max(|x| − τ, 0), the prox of τ·|x|."""
-    return math.copysign(max(abs(x) - tau, 0.0), x) + (x - x)  # + 0: −0 → +0, NaN stays NaN
+    s = abs(x) - tau
+    s = 0.0 if s < 0.0 else s  # noqa: FURB136 (max(s, 0), as a conditional)
+    return math.copysign(s, x) + (x - x)  # + 0: −0 → +0, NaN stays NaN
 
 
 @jit
@@ -122,7 +130,7 @@ def block_soft_threshold(w, tau):
         w[c] *= scale
 
 
-@jit
+@helper
 def group_prox(W0, step0, alpha):
     """W₀[j] ← BST_τ(W₀[j]) per input feature j, τ = λ·√h₁ · h₁ / Σ_c 1/step_jc.
 
@@ -138,7 +146,7 @@ def group_prox(W0, step0, alpha):
         block_soft_threshold(W0[j], tau * (h / s))
 
 
-@jit
+@helper
 def prox(weights, step, n_first, n_hidden_1, penalty, alpha, l1_ratio):
     """w ← prox of the penalty's non-smooth part with per-coordinate steps η_i = ``step[i]``.
 
@@ -154,7 +162,7 @@ def prox(weights, step, n_first, n_hidden_1, penalty, alpha, l1_ratio):
         group_prox(weights[:n_first].reshape(shape), step[:n_first].reshape(shape), alpha)
 
 
-@jit
+@helper
 def max_norm_project(W, c, norms):
     """W[:, k] ← W[:, k]·min(1, c / ‖W[:, k]‖₂) for every column k (a unit's incoming weights).
 
@@ -168,7 +176,7 @@ def max_norm_project(W, c, norms):
         for k in range(n):
             norms[k] += W[j, k] * W[j, k]
     for k in range(n):
-        norms[k] = min(1.0, c / np.sqrt(norms[k])) if norms[k] > c * c else 1.0
+        norms[k] = c / np.sqrt(norms[k]) if norms[k] > c * c else 1.0  # min(1, c / ‖W[:, k]‖)
     for j in range(W.shape[0]):
         for k in range(n):
             W[j, k] *= norms[k]
