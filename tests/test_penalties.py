@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numba import njit
 from sklearn.datasets import make_regression
 
 from sklearn_reg import RegularizedMLPRegressor, _penalties
@@ -444,6 +445,12 @@ def test_l2_under_adam_yields_no_exact_zeros(sparse_regression):
 # ---------------------------------------------------------------------------
 
 
+@njit
+def max_norm_project(W, c, norms):
+    """The compiled-only projection, called from compiled code as the optimizer step does."""
+    _penalties.max_norm_project(W, c, norms)
+
+
 def test_max_norm_projection_is_the_closed_form_column_rescaling():
     rng = np.random.default_rng(12)
     W = rng.normal(size=(7, 5)) * np.array([0.1, 1.0, 3.0, 0.5, 10.0])  # column norms vary
@@ -451,7 +458,7 @@ def test_max_norm_projection_is_the_closed_form_column_rescaling():
     norms = np.linalg.norm(W, axis=0)
     expected = W * np.minimum(1.0, c / norms)
     got = W.copy()
-    _penalties.max_norm_project(got, c, np.empty(5))
+    max_norm_project(got, c, np.empty(5))
     np.testing.assert_allclose(got, expected, rtol=1e-14)
     np.testing.assert_allclose(np.linalg.norm(got, axis=0), np.minimum(norms, c), rtol=1e-14)
     assert np.any(norms < c) and np.any(norms > c)  # both cases were exercised
@@ -460,7 +467,7 @@ def test_max_norm_projection_is_the_closed_form_column_rescaling():
 def test_max_norm_projection_leaves_columns_inside_the_ball_bit_for_bit():
     W = np.random.default_rng(13).normal(size=(6, 4))
     got = W.copy()
-    _penalties.max_norm_project(got, np.linalg.norm(W, axis=0).max() * 1.01, np.empty(4))
+    max_norm_project(got, np.linalg.norm(W, axis=0).max() * 1.01, np.empty(4))
     np.testing.assert_array_equal(got, W)
 
 
