@@ -45,13 +45,15 @@ kernels = []
 fallback_directory = None
 
 
-def jit(py_func):
+def jit(py_func, **options):
     """Compile ``py_func`` with numba in nopython mode, cached on disk where possible.
 
     Parameters
     ----------
     py_func : function
         A kernel.
+    **options
+        More options of :func:`numba.njit`, added to :data:`OPTIONS`.
 
     Returns
     -------
@@ -62,16 +64,25 @@ def jit(py_func):
     --------
     fallback_cache_dir : The directory used when numba's own locations fail.
     """
-    dispatcher = _cached_jit(py_func)
+    dispatcher = _cached_jit(py_func, {**OPTIONS, **options})
     _seed_from_package_cache(dispatcher, py_func)
     kernels.append(dispatcher)
     return dispatcher
 
 
-def _cached_jit(py_func):
+def helper(py_func):
+    """:func:`jit` for a function that only compiled code calls.
+
+    No Python or C entry point is built for it (quicker to compile), so it cannot be
+    called from Python.
+    """
+    return jit(py_func, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+def _cached_jit(py_func, options):
     global fallback_directory
     try:  # numba's locations: NUMBA_CACHE_DIR, the package's __pycache__, the user cache
-        return njit(cache=True, **OPTIONS)(py_func)
+        return njit(cache=True, **options)(py_func)
     except RuntimeError as error:
         if "cannot cache" not in str(error):
             raise
@@ -83,11 +94,11 @@ def _cached_jit(py_func):
     if fallback_directory:
         with _numba_cache_dir(fallback_directory):
             try:
-                return njit(cache=True, **OPTIONS)(py_func)
+                return njit(cache=True, **options)(py_func)
             except RuntimeError as error:  # the directory became unusable meanwhile
                 if "cannot cache" not in str(error):
                     raise
-    return njit(**OPTIONS)(py_func)
+    return njit(**options)(py_func)
 
 
 def _seed_from_package_cache(dispatcher, py_func):

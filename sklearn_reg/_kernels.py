@@ -30,20 +30,15 @@ helpers (:data:`helper`), built without the Python and C entry points of a
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._exp import exp
-from ._jit import jit
+from ._jit import helper, jit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._optim import ADAM, adam_step, sgd_step
 from ._penalties import l2_gradient, max_norm_project, penalty_rates, prox
-
-#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
-#: Python or C entry point is built for them, so they cannot be called from Python
-helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
-              no_cfunc_wrapper=True)
 
 # activation codes (hidden layers)
 IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3

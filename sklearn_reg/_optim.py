@@ -7,14 +7,9 @@ follows (:func:`sklearn_reg._penalties.prox`).
 """
 
 import numpy as np
-from numba import njit
 
+from ._jit import helper
 from ._penalties import decay, l2_gradient
-
-#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
-#: Python or C entry point is built for them, so they cannot be called from Python
-helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
-              no_cfunc_wrapper=True)
 
 # solver codes
 SGD, ADAM = 0, 1

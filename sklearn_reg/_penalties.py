@@ -17,14 +17,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
-from ._jit import jit
-
-#: :data:`~sklearn_reg._jit.jit` for the functions that only compiled code calls: no
-#: Python or C entry point is built for them, so they cannot be called from Python
-helper = njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
-              no_cfunc_wrapper=True)
+from ._jit import helper, jit
 
 NONE, L2, L1, WD, ELASTICNET, GROUP = 0, 1, 2, 3, 4, 5
 
