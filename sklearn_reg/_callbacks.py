@@ -23,9 +23,10 @@ None`` once per epoch, and no subtask is created.
 
 import contextlib
 import copy
-import types
 
 import numpy as np
+
+from ._train import views
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -72,10 +73,9 @@ def model_at(estimator, params):
         a copy of the estimator they make a model that predicts as the fit stood, and
         stays so while the fit goes on.
     """
-    holder = types.SimpleNamespace()
     flat = np.array(params, dtype=estimator.coefs_[0].dtype)
-    type(estimator)._set_params(holder, flat, estimator._units())
-    attributes = {"coefs_": holder.coefs_, "intercepts_": holder.intercepts_}
+    coefs, intercepts = views(flat, estimator._units())
+    attributes = {"coefs_": coefs, "intercepts_": intercepts}
     for name in _CURVES:
         curve = getattr(estimator, name, None)
         if isinstance(curve, list):

@@ -31,7 +31,6 @@ Design of the path, measured in ``asv_bench/cv_benchmark.py``:
   values costs about 300 epochs per fold where independent fits cost about 1500.
 """
 
-import copy
 import inspect
 import re
 import warnings
@@ -49,9 +48,9 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import _max_iter_reported_by_caller
 from ._callbacks import NO_TASK, start_cv_fit
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._train import max_iter_reported_by_caller
 
 #: range of the default log-spaced grid of λ (``alphas=<int>``)
 ALPHA_MIN, ALPHA_MAX = 1e-5, 1e-1
@@ -71,18 +70,6 @@ def _alpha_grid(alphas):
             f"got {alphas!r}."
         )
     return grid
-
-
-def _restart_stopping_rule(estimator):
-    """Forget the best loss / validation score of the previous λ: the objective changes
-    with λ, so progress is measured afresh at each point of the path."""
-    if estimator.solver == "lbfgs":
-        return
-    estimator._no_improvement_count = 0
-    if estimator.early_stopping:
-        estimator.best_validation_score_ = -np.inf
-    else:
-        estimator.best_loss_ = np.inf
 
 
 def _n_features_selected(estimator):
@@ -196,28 +183,23 @@ def _warm_started_path(path, X, y, alphas, path_max_iter, sample_weight, return_
     """The loop of :func:`regularization_path` on the network ``path`` (modified);
     ``task`` reports it to the callbacks of a CV fit, one subtask per λ."""
     max_iter, warm_start = path.max_iter, path.warm_start
-    path.set_params(warm_start=True)
     coefs, losses, n_selected, models = [], [], [], []
-    task.begin(X, y, sample_weight)
-    for k, alpha in enumerate(alphas):
-        path.set_params(alpha=float(alpha))
-        with task.alpha(path, alpha, X, y, sample_weight):
-            if k == 0:
-                path.fit(X, y, sample_weight=sample_weight)
-            else:
-                # a warm start at the next λ: a budget of path_max_iter epochs, spent on
-                # purpose, so reaching it is not a failure to converge
-                path.set_params(max_iter=path_max_iter)
-                _restart_stopping_rule(path)
-                with _max_iter_reported_by_caller():
-                    path.fit(X, y, sample_weight=sample_weight)
-        coefs.append([W.copy() for W in path.coefs_])
-        losses.append(float(path.loss_))
-        n_selected.append(_n_features_selected(path))
+
+    def record(model):
+        coefs.append([W.copy() for W in model.coefs_])
+        losses.append(float(model.loss_))
+        n_selected.append(_n_features_selected(model))
         if return_models:
-            model = copy.deepcopy(path)
-            models.append(model.set_params(max_iter=max_iter, warm_start=warm_start))
+            models.append(model._fitted_copy().set_params(max_iter=max_iter,
+                                                          warm_start=warm_start))
+
+    def context(model, alpha):
+        return task.alpha(model, alpha, X, y, sample_weight)
+
+    task.begin(X, y, sample_weight)
+    path._fit_path(X, y, sample_weight, alphas, path_max_iter, record, context)
     task.end()
+    path.set_params(max_iter=max_iter)
     result = (alphas, coefs, np.array(losses), np.array(n_selected))
     return result + (models,) if return_models else result
 
@@ -271,7 +253,7 @@ def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_i
                  task=NO_TASK):
     """Scores on ``test`` of the path fitted on ``train``, one per λ, and whether its first
     fit reached ``max_iter`` (reported once by the CV estimator, not per path)."""
-    with _max_iter_reported_by_caller():
+    with max_iter_reported_by_caller():
         *_, models = _warm_started_path(
             clone(estimator), _safe_indexing(X, train), _safe_indexing(y, train), alphas,
             path_max_iter, None if sample_weight is None else sample_weight[train],
@@ -285,7 +267,7 @@ def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_i
 def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter, task=NO_TASK):
     """The path on all the data: (models, n_features_selected), and whether its first fit
     reached ``max_iter``."""
-    with _max_iter_reported_by_caller():
+    with max_iter_reported_by_caller():
         _, _, _, n_selected, models = _warm_started_path(
             clone(estimator), X, y, alphas, path_max_iter, sample_weight, return_models=True,
             task=task,

@@ -37,13 +37,26 @@ from numba.extending import intrinsic
 from ._exp import exp
 from ._jit import helper, jit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
-from ._optim import ADAM, adam_step, sgd_step
-from ._penalties import l2_gradient, max_norm_project, penalty_rates, prox
+from ._optim import (
+    ADAM,
+    ADAPTIVE,
+    ADAPTIVE_DIVISOR,
+    MIN_ADAPTIVE_LR,
+    SGD,
+    adam_step,
+    learning_rate,
+    sgd_step,
+)
+from ._penalties import l2_gradient, max_norm_project, penalty_term, prox
+from ._records import BEST_LOSS, EPOCHS, ITER, LR, SCALE, SEEN, STALLED, STEPS, State
 
 # activation codes (hidden layers)
 IDENTITY, LOGISTIC, TANH, RELU = 0, 1, 2, 3
 # loss codes; each fixes its canonical output activation, so ∂loss/∂z = p − y
 SQUARED_ERROR, POISSON, BINARY_LOG_LOSS, MULTINOMIAL_LOG_LOSS = 0, 1, 2, 3
+
+# outcomes of the stopping rule and of :func:`train`
+GOING, LOWERED, STOPPED, DIVERGED = 0, 1, 2, 3
 
 #: rows per chunk in :func:`predict_raw`, bounding its memory
 PREDICT_CHUNK = 4096
@@ -428,24 +441,27 @@ def loss_grad(batch, rows, Y, sw, params, network, drop_rates, masks, buffers, g
 
 
 @jit
-def optimizer_step(params, grad, step, network, regularization, optimizer, t):
-    """One SGD / Adam step on θ with the penalty's gradient and decay, its prox, then the
-    max-norm projection of every hidden unit's incoming weights; ``step`` is scratch."""
+def optimizer_step(state, grad, step, network, regularization, optimizer):
+    """θ ← prox(θ − step(∇J)): one SGD / Adam step with the penalty's gradient and decay,
+    its prox, then the max-norm projection of every hidden unit's incoming weights.
+
+    Counts the step in ``state.counters[STEPS]`` first (Adam's bias correction reads it)
+    and uses the η of ``state.counters[LR]``; ``step`` is scratch.
+    """
     units = network.units
     nw = units[0] * units[1]  # not 0: a literal would compile the steps for it as well
     for l in range(1, units.shape[0] - 1):
         nw += units[l] * units[l + 1]
+    c = state.counters
+    c[STEPS] += 1.0
+    params = state.params
     reg = regularization
-    lam2, _, lam_wd = penalty_rates(reg.penalty, reg.alpha, reg.l1_ratio)
-    opt = optimizer
-    if opt.solver == ADAM:
-        adam_step(params, grad, step, nw, opt.first_moment, opt.second_moment, t, opt.lr,
-                  opt.beta_1, opt.beta_2, opt.epsilon, lam2, lam_wd)
+    if optimizer.solver == ADAM:
+        adam_step(params, grad, step, nw, state.first_moment, state.second_moment, c[STEPS],
+                  c[LR], optimizer, reg)
     else:
-        sgd_step(params, grad, step, nw, opt.first_moment, opt.lr, opt.momentum,
-                 opt.nesterov, lam2, lam_wd)
-    prox(params[:nw], step[:nw], units[0] * units[1], units[1], reg.penalty, reg.alpha,
-         reg.l1_ratio)
+        sgd_step(params, grad, step, nw, state.first_moment, c[LR], optimizer, reg)
+    prox(params[:nw], step[:nw], units[0] * units[1], units[1], reg)
     if reg.max_norm > 0.0:
         w = 0
         for l in range(units.shape[0] - 2):  # hidden units only, not the outputs
@@ -453,11 +469,6 @@ def optimizer_step(params, grad, step, network, regularization, optimizer, t):
             max_norm_project(params[w : w + n_in * n_out].reshape((n_in, n_out)),
                              reg.max_norm, step)
             w += n_in * n_out
-
-
-# ---------------------------------------------------------------------------
-# the fused training epoch, full-batch objective, chunked prediction
-# ---------------------------------------------------------------------------
 
 
 @helper
@@ -481,15 +492,15 @@ def gather(X, mask_shape, data, indices, indptr, rows, xb):
 
 
 @helper
-def mask_inputs(xb, xmask, mask_shape, regularization, state):
-    """xb ← xb ⊙ m for the DropBlock and spatial-dropout masks m drawn for the batch."""
+def mask_inputs(xb, xmask, mask_shape, regularization, rate, state):
+    """xb ← xb ⊙ m for the DropBlock (at ``rate``) and spatial-dropout masks m of the batch."""
     if mask_shape is None:
         return
     reg = regularization
     x = xb.reshape(xb.size)
     m = xmask.reshape(xmask.size)
-    if reg.dropblock_rate > 0.0:
-        dropblock_mask(xmask, mask_shape, reg.block_size, reg.dropblock_rate, state,
+    if rate > 0.0:
+        dropblock_mask(xmask, mask_shape, reg.block_size, rate, state,
                        exact=True, per_feature=reg.dropblock_per_feature)
         for i in range(x.shape[0]):
             x[i] *= m[i]
@@ -512,32 +523,45 @@ def draw_dropout_masks(masks, units, drop_rates, nb, state):
         a += nb * units[l]
 
 
-@jit
-def train_epoch(data, Y, sw, params, network, regularization, optimizer, t, seed, epoch):
+@helper
+def dropblock_rate(regularization, epoch):
+    """DropBlock's rate at ``epoch`` (0-based): rate·min(1, (epoch + 1) / ramp), or rate."""
+    reg = regularization
+    if reg.dropblock_ramp <= 0:
+        return reg.dropblock_rate
+    ramp = (epoch + 1.0) / reg.dropblock_ramp
+    return reg.dropblock_rate * (ramp if ramp < 1.0 else 1.0)  # noqa: FURB136
+
+
+@helper
+def train_epoch(data, Y, sw, state, network, regularization, optimizer, seed):
     """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
 
-    ``data`` / ``network`` / ``regularization`` / ``optimizer`` are the records of
-    :mod:`sklearn_reg._records`. The input batch is multiplied by a DropBlock mask (on
-    the features viewed with ``mask_shape``) and / or a spatial-dropout mask (channels
-    = axis 0); CSR rows are then gathered densely, since the mask touches every feature.
+    The input batch is multiplied by a DropBlock mask (on the features viewed with
+    ``mask_shape``) and / or a spatial-dropout mask (channels = axis 0); CSR rows are
+    then gathered densely, since the mask touches every feature. The masks and the
+    order of the rows are drawn from (``seed``, the epoch's number).
 
-    Returns (Σ s_i·ℓ_i, Σ s_i, t, finite, first): t counts the optimizer steps, the epoch
-    stops early with ``finite=False`` as soon as a batch loss is not finite, and
-    ``first`` is the mean loss of the first batch, at the weights the epoch started from.
+    Returns (Σ s_i·ℓ_i, Σ s_i, first): the epoch stops early, its sum non-finite, as soon
+    as a batch loss is not finite; ``first`` is the mean loss of the first batch, at the
+    weights the epoch started from.
     """
     reg = regularization
     units = network.units
     batch_size = optimizer.batch_size
     n, n_out = Y.shape
-    state = seed_state(seed, epoch)
+    epoch = state.counters[EPOCHS]
+    rate = dropblock_rate(reg, epoch)
+    rng = seed_state(seed, np.int64(epoch))
     idx = np.empty(n, dtype=np.int64)  # loops rather than np.arange: quicker to compile
     for i in range(n):
         idx[i] = i
     if optimizer.shuffle:
-        permute(idx, state)
+        permute(idx, rng)
     hidden = 0
     for l in range(1, units.shape[0] - 1):
         hidden += batch_size * units[l]
+    params = state.params
     dtype = params.dtype
     acts = np.empty(hidden, dtype=dtype)
     deltas = np.empty(hidden, dtype=dtype)
@@ -566,8 +590,8 @@ def train_epoch(data, Y, sw, params, network, regularization, optimizer, t, seed
             for c in range(n_out):
                 yb[r, c] = Y[rows[r], c]
             swb[r] = sw[rows[r]]
-        mask_inputs(xb, xmask[:nb], reg.mask_shape, reg, state)
-        draw_dropout_masks(masks, units, reg.drop_rates, nb, state)
+        mask_inputs(xb, xmask[:nb], reg.mask_shape, reg, rate, rng)
+        draw_dropout_masks(masks, units, reg.drop_rates, nb, rng)
         out = outs[: nb * n_out].reshape((nb, n_out))
         forward(xb, data, rows, params, network, reg.drop_rates, masks, acts, out)
         batch_loss = output_loss(out, yb, swb, network.loss)
@@ -575,21 +599,101 @@ def train_epoch(data, Y, sw, params, network, regularization, optimizer, t, seed
         if start == 0:
             first = batch_loss / batch_weight
         if not np.isfinite(batch_loss):
-            return total + batch_loss, weight, t, False, first
+            return total + batch_loss, weight + batch_weight, first
         backward(xb, data, rows, params, network, reg.drop_rates, masks, acts, deltas, out, grad)
         total += batch_loss
         weight += batch_weight
-        t += 1
-        optimizer_step(params, grad, step, network, reg, optimizer, t)
+        optimizer_step(state, grad, step, network, reg, optimizer)
+    return total, weight, first
+
+
+@helper
+def all_finite(a):
+    """Whether every entry of the 1-D array ``a`` is finite."""
     finite = True
-    for i in range(params.shape[0]):
-        finite &= np.isfinite(params[i])
-    return total, weight, t, finite, first
+    for i in range(a.shape[0]):
+        finite &= np.isfinite(a[i])
+    return finite
+
+
+@helper
+def copy_state(dst, src):
+    """dst ← src for every array of two :class:`~sklearn_reg._records.State` records."""
+    dst.params[:] = src.params
+    dst.first_moment[:] = src.first_moment
+    dst.second_moment[:] = src.second_moment
+    dst.counters[:] = src.counters
 
 
 @jit
-def objective_grad(data, Y, sw, params, network, alpha, grad):
-    """J = Σ s_i·ℓ_i / Σ s_i + λ·Σ W² and grad ← ∇J, over the whole data (L-BFGS)."""
+def stall(counters, improved, optimizer, stopping):
+    """The stopping rule after an epoch: count it as ``improved`` or not, then act.
+
+    Returns GOING, LOWERED ('adaptive' SGD divided η by 5 at a stall of more than
+    ``n_iter_no_change`` epochs) or STOPPED (stalled, and η cannot be lowered).
+    """
+    c = counters
+    c[STALLED] = 0.0 if improved else c[STALLED] + 1.0
+    if c[STALLED] <= stopping.n_iter_no_change:
+        return GOING
+    if optimizer.solver == SGD and optimizer.schedule == ADAPTIVE and c[LR] > MIN_ADAPTIVE_LR:
+        c[LR] /= ADAPTIVE_DIVISOR
+        c[STALLED] = 0.0
+        return LOWERED
+    return STOPPED
+
+
+@jit
+def train(data, Y, sw, state, network, regularization, optimizer, stopping, seed, losses):
+    """Up to ``losses.shape[0]`` epochs, without the GIL: each epoch, its loss, the schedule,
+    the stopping rule and the divergence test.
+
+    ``losses[e]`` ← the mean training loss of epoch e plus λ·Ω(W). An epoch diverges
+    when its loss is not finite, exceeds ``stopping.divergence_factor`` × the scale
+    ``counters[SCALE]`` (raised to the first batch's loss at the first epoch of a call),
+    or leaves non-finite weights or moments: it is then undone (weights, moments and
+    counters as before it) and the loop ends.
+
+    Returns (epochs run, status, data loss of the last epoch): status GOING (every epoch
+    ran), LOWERED / STOPPED (the stopping rule's outcome after the last epoch) or
+    DIVERGED (the epoch after the ones run diverged; its data loss is returned).
+    """
+    params, m, v, c = state
+    before = State(params.copy(), m.copy(), v.copy(), c.copy())
+    units = network.units
+    nw = n_weights_of(units)
+    data_loss = np.nan
+    for e in range(losses.shape[0]):
+        copy_state(before, state)
+        total, weight, first = train_epoch(data, Y, sw, state, network, regularization,
+                                           optimizer, seed)
+        if c[ITER] == 0.0 and np.isfinite(first) and first > c[SCALE]:
+            c[SCALE] = first
+        data_loss = total / weight
+        if not (np.isfinite(data_loss) and data_loss <= stopping.divergence_factor * c[SCALE]
+                and all_finite(params) and all_finite(m) and all_finite(v)):
+            copy_state(state, before)
+            return e, DIVERGED, data_loss
+        c[ITER] += 1.0
+        c[EPOCHS] += 1.0
+        c[SEEN] += Y.shape[0]
+        losses[e] = data_loss + penalty_term(params[:nw], units[0] * units[1], units[1],
+                                             regularization)
+        c[LR] = learning_rate(optimizer, c[LR], c[SEEN])
+        status = GOING
+        if stopping.on_training_loss:
+            improved = losses[e] <= c[BEST_LOSS] - stopping.tol
+            c[BEST_LOSS] = losses[e] if losses[e] < c[BEST_LOSS] else c[BEST_LOSS]
+            status = stall(c, improved, optimizer, stopping)
+        if status == STOPPED or e == losses.shape[0] - 1:
+            return e + 1, status, data_loss
+    return losses.shape[0], GOING, data_loss
+
+
+@jit
+def objective_grad(data, Y, sw, params, network, regularization, grad):
+    """J = Σ s_i·ℓ_i / Σ s_i + λ·Ω(W) and grad ← ∇J over the whole data, for L-BFGS: a smooth
+    penalty's Ω is λ₂·Σ W² (its only rate), gradient 2λ₂W."""
     n, n_out = Y.shape
     units = network.units
     hidden = 0
@@ -603,14 +707,13 @@ def objective_grad(data, Y, sw, params, network, alpha, grad):
         rows[i] = i
     total = loss_grad(data, rows, Y, sw, params, network, None, acts, buffers, grad)
     nw = n_weights_of(units)
-    sq = 0.0
-    sw_sum = 0.0
     for i in range(nw):
-        sq += params[i] * params[i]
-        grad[i] += l2_gradient(params[i], alpha)
+        grad[i] += l2_gradient(params[i], regularization.l2)
+    sw_sum = 0.0
     for r in range(n):
         sw_sum += sw[r]
-    return total / sw_sum + alpha * sq
+    return total / sw_sum + penalty_term(params[:nw], units[0] * units[1], units[1],
+                                         regularization)
 
 
 @jit

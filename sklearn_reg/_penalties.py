@@ -1,16 +1,20 @@
-"""Penalties and constraints on the weights: code, value Ω, gradient or prox, one place each.
+"""Penalties and constraints on the weights: one spec per penalty, and its compiled parts.
 
-A penalty, as in skglm, is a ``value`` and a ``prox``. With λ = ``alpha`` each penalty
-is split into three rates (:func:`penalty_rates`): λ₂ for the smooth part, whose
-gradient 2λ₂W the optimizer adds to the data gradient (:func:`l2_gradient`), λ_wd for
-the decoupled decay the optimizer applies to the weights from before its step
-(:func:`decay`), and the non-smooth part, applied after the step by :func:`prox` with
-the optimizer's per-coordinate step size (η for SGD, η / (√v̂ + ε) for Adam), so the
-penalty never looks into the optimizer. The max-norm constraint is a prox too, the
-projection onto a ball (:func:`max_norm_project`).
+A penalty, as in skglm, is a ``value`` and a ``prox``. Here each penalty is one entry of
+:data:`PENALTIES`, a :class:`Penalty` spec that carries everything derived from it: its
+rates, whether it is smooth, what it zeroes, and its documentation. With λ = ``alpha``
+every penalty is a combination of four rates (:func:`rates`), and the compiled code
+knows only those: λ₂ for the smooth part, whose gradient 2λ₂W the optimizer adds to the
+data gradient (:func:`l2_gradient`); λ_wd for the decoupled decay the optimizer applies
+to the weights from before its step (:func:`decay`); λ₁ and λ_g for the non-smooth
+parts, applied after the step by :func:`prox` with the optimizer's per-coordinate step
+size (η for SGD, η / (√v̂ + ε) for Adam), so the penalty never looks into the optimizer:
+the soft-threshold of every weight, then the block soft-threshold of the first layer's
+rows (the prox of their sum, Simon et al. 2013). :func:`penalty_term` is λ·Ω(W) from
+the same rates. The max-norm constraint is a prox too, the projection onto a ball
+(:func:`max_norm_project`).
 
-Adding a penalty: one entry in :data:`PENALTIES`, its rates in :func:`penalty_rates`,
-its value in :func:`value`, and its prox in :func:`prox` if it has a non-smooth part.
+Adding a penalty: one entry in :data:`PENALTIES`.
 """
 
 import math
@@ -20,76 +24,174 @@ import numpy as np
 
 from ._jit import helper, jit
 
-NONE, L2, L1, WD, ELASTICNET, GROUP = 0, 1, 2, 3, 4, 5
+Rates = namedtuple("Rates", "l2 l1 wd group")
+Rates.__doc__ = r"""The rates of a penalty at λ (see :func:`rates`).
 
-#: one registry row per penalty: its integer code, whether it is a differentiable term
-#: of the objective (the only penalties L-BFGS may minimise; 'wd' is a rule of the step,
-#: not a term), and for the documentation
-#: Ω(W), the rates (λ₂, λ₁, λ_wd) of :func:`penalty_rates` (ρ = l1_ratio) and how a
-#: step applies it, in LaTeX / reStructuredText
-Penalty = namedtuple("Penalty", "code smooth omega rates applied")
+Parameters
+----------
+l2 : float
+    λ₂: the objective's term λ₂·Σ W², gradient 2λ₂W.
+l1 : float
+    λ₁: the objective's term λ₁·Σ \|W\|, a soft-threshold.
+wd : float
+    λ_wd: decoupled decay W ← W − η·λ_wd·W, not a term of the objective.
+group : float
+    λ_g: the objective's term λ_g·Σ_j √h₁·‖W₁[j, :]‖₂, a block soft-threshold of the rows
+    of the first layer.
+"""
+
+
+class Penalty(namedtuple("Penalty", "rates smooth zeroes omega applied description")):
+    """The spec of a penalty: everything the estimators, the kernels and the docs read.
+
+    Parameters
+    ----------
+    rates : callable
+        ``rates(alpha, l1_ratio)`` → :class:`Rates`.
+    smooth : bool
+        Whether λ·Ω is a differentiable term of the objective (the only penalties
+        L-BFGS may minimise; 'wd' is a rule of the step, not a term).
+    zeroes : tuple of str
+        What its prox sets exactly to zero: 'weights' (single weights), 'rows' (whole
+        rows of the first layer, i.e. input features).
+    omega : str
+        Ω(W) in LaTeX.
+    applied : str
+        How a step applies it (reStructuredText).
+    description : str
+        Its entry in the ``penalty`` parameter's documentation.
+    """
+
+    __slots__ = ()
+
+    @property
+    def selects_features(self):
+        """Whether it can remove an input feature (a whole zero row of ``coefs_[0]``)."""
+        return bool(self.zeroes)
+
 
 PENALTIES = {
-    "l2": Penalty(L2, True, r"\sum W^2", r"(\lambda, 0, 0)", r"gradient :math:`2\lambda_2 W`"),
-    "l1": Penalty(L1, False, r"\sum |W|", r"(0, \lambda, 0)", "proximal step (soft-threshold)"),
-    "wd": Penalty(WD, False, "0", r"(0, 0, \lambda)",
-                  "decay of the pre-step weights (decoupled, none in the objective)"),
-    "elasticnet": Penalty(ELASTICNET, False, r"\rho\sum|W| + (1-\rho)\sum W^2",
-                          r"(\lambda(1-\rho), \lambda\rho, 0)", "gradient and proximal step"),
-    "group": Penalty(GROUP, False, r"\sum_j \sqrt{h_1}\,\lVert W_1[j,:]\rVert_2", "(0, 0, 0)",
-                     "block proximal step on the rows of the first layer"),
-    None: Penalty(NONE, True, "0", "(0, 0, 0)", "nothing"),
+    "l2": Penalty(
+        lambda a, r: Rates(a, 0.0, 0.0, 0.0), True, (), r"\sum W^2",
+        r"gradient :math:`2\lambda W`",
+        "λ·Σ W² added to the objective (its gradient 2λW goes through the optimizer)."),
+    "l1": Penalty(
+        lambda a, r: Rates(0.0, a, 0.0, 0.0), False, ("weights",), r"\sum |W|",
+        "proximal step (soft-threshold)",
+        "λ·Σ \\|W\\| applied as a proximal step after each update, "
+        "W ← sign(W)·max(\\|W\\| − τ, 0) with τ = η·λ for SGD and τ = η·λ / (√v̂ + ε) "
+        "per coordinate for Adam. It sets weights exactly to zero."),
+    "wd": Penalty(
+        lambda a, r: Rates(0.0, 0.0, a, 0.0), False, (), "0",
+        "decay of the pre-step weights (decoupled, none in the objective)",
+        "decoupled weight decay, W ← W − η·λ·W − (optimizer step), as AdamW. Equal to "
+        "'l2' with half the ``alpha`` under SGD without momentum, different with "
+        "momentum and under Adam."),
+    "elasticnet": Penalty(
+        lambda a, r: Rates(a * (1.0 - r), a * r, 0.0, 0.0), False, ("weights",),
+        r"\rho\sum|W| + (1-\rho)\sum W^2", "gradient and proximal step",
+        "λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·Σ W²), the L2 part as a gradient and the "
+        "L1 part as a prox."),
+    "group": Penalty(
+        lambda a, r: Rates(0.0, 0.0, 0.0, a), False, ("rows",),
+        r"\sum_j \sqrt{h_1}\,\lVert W_1[j,:]\rVert_2",
+        "block proximal step on the rows of the first layer",
+        "λ·Σ_j √h₁·‖W₁[j, :]‖₂ over the input features j, applied by block "
+        "soft-thresholding the rows of ``coefs_[0]``: removes whole features."),
+    None: Penalty(lambda a, r: Rates(0.0, 0.0, 0.0, 0.0), True, (), "0", "nothing",
+                  "no penalty."),
 }
 
-#: penalty name → integer code of the kernels
-PENALTY_CODES = {name: row.code for name, row in PENALTIES.items()}
+
+def rates(penalty, alpha, l1_ratio):
+    """The :class:`Rates` (λ₂, λ₁, λ_wd, λ_g) of ``penalty`` at λ = ``alpha``.
+
+    Parameters
+    ----------
+    penalty : str or None
+        A key of :data:`PENALTIES`.
+    alpha : float
+        λ.
+    l1_ratio : float
+        ρ, the share of L1 of the mixed penalties.
+
+    Returns
+    -------
+    rates : Rates
+    """
+    return Rates(*(float(x) for x in PENALTIES[penalty].rates(float(alpha), float(l1_ratio))))
 
 
 def penalty_table():
     """The registry as the reStructuredText list-table of the user guide."""
     lines = [".. list-table::", "   :header-rows: 1", "   :widths: 14 34 22 30", "",
              "   * - ``penalty``", "     - :math:`\\Omega(W)`",
-             "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd})`", "     - applied as"]
-    for name, row in PENALTIES.items():
+             "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd}, \\lambda_g)` at "
+             ":math:`\\lambda = 1, \\rho = l1\\_ratio`", "     - applied as"]
+    for name, spec in PENALTIES.items():
+        at_one = ", ".join(_symbolic(x) for x in spec.rates(1.0, _RHO))
         lines += [f"   * - ``{name!r}``" if name else "   * - ``None``",
-                  f"     - :math:`{row.omega}`", f"     - :math:`{row.rates}`",
-                  f"     - {row.applied}"]
+                  f"     - :math:`{spec.omega}`", f"     - :math:`({at_one})`",
+                  f"     - {spec.applied}"]
     return "\n".join(lines) + "\n"
 
 
+#: a ρ whose multiples are told apart in :func:`penalty_table`
+_RHO = 0.25
+
+
+def _symbolic(x):
+    return {0.0: "0", 1.0: "1", _RHO: r"\rho", 1.0 - _RHO: r"1 - \rho"}[x]
+
+
+def penalty_parameter_doc():
+    """The entries of the ``penalty`` parameter's numpydoc, one bullet per penalty."""
+    names = ", ".join(repr(p) for p in PENALTIES if p is not None)
+    bullets = "\n".join(_bullet(name, spec.description) for name, spec in PENALTIES.items())
+    return (f"    penalty : {{{names}}} or None, default='l2'\n"
+            "        Regularizer of the weights (never the biases). With λ = ``alpha``:\n\n"
+            f"{bullets}")
+
+
+def _bullet(name, text, width=88):
+    import textwrap
+
+    label = "None" if name is None else repr(name)
+    return textwrap.fill(f"- {label}: {text}", width, initial_indent=" " * 8,
+                         subsequent_indent=" " * 10)
+
+
+def smooth_penalties():
+    """The names of the penalties that L-BFGS may minimise, as reprs for messages."""
+    return [repr(p) for p, spec in PENALTIES.items() if spec.smooth]
+
+
+def feature_selecting_penalties():
+    """The penalties whose prox can zero a whole input feature."""
+    return tuple(p for p, spec in PENALTIES.items() if spec.selects_features)
+
+
 def value(penalty, coefs, l1_ratio):
-    """Ω(W) of ``penalty`` over the weight matrices ``coefs`` (biases excluded)."""
-    if penalty in (None, "wd"):
-        return 0.0
-    l1 = sum(float(np.abs(W).sum()) for W in coefs)
-    l2 = sum(float(np.vdot(W, W)) for W in coefs)
-    if penalty == "l2":
-        return l2
-    if penalty == "l1":
-        return l1
-    if penalty == "elasticnet":
-        return l1_ratio * l1 + (1.0 - l1_ratio) * l2
-    W0 = coefs[0]  # 'group': rows of the first layer, one per input feature
-    return float(np.sqrt(W0.shape[1]) * np.linalg.norm(W0, axis=1).sum())
+    r"""Ω(W) of ``penalty`` over the weight matrices ``coefs`` (biases excluded).
+
+    λ·Ω with λ = 1, from the penalty's rates: λ₂·Σ W² + λ₁·Σ \|W\| +
+    λ_g·√h₁·Σ_j ‖W₁[j, :]‖₂ ('wd' is no term of the objective: 0).
+    """
+    r = rates(penalty, 1.0, l1_ratio)
+    total = 0.0
+    if r.l2:
+        total += r.l2 * sum(float(np.vdot(W, W)) for W in coefs)
+    if r.l1:
+        total += r.l1 * sum(float(np.abs(W).sum()) for W in coefs)
+    if r.group:
+        W0 = coefs[0]  # rows of the first layer, one per input feature
+        total += r.group * float(np.sqrt(W0.shape[1]) * np.linalg.norm(W0, axis=1).sum())
+    return total
 
 
 # ---------------------------------------------------------------------------
-# compiled: rates, gradient, decay, prox operators
+# compiled: gradient, decay, value, prox operators
 # ---------------------------------------------------------------------------
-
-
-@helper
-def penalty_rates(penalty, alpha, l1_ratio):
-    """(λ₂, λ₁, λ_wd): the L2 gradient 2λ₂W, the L1 prox weight, the decoupled decay."""
-    if penalty == L2:
-        return alpha, 0.0, 0.0
-    if penalty == L1:
-        return 0.0, alpha, 0.0
-    if penalty == WD:
-        return 0.0, 0.0, alpha
-    if penalty == ELASTICNET:
-        return alpha * (1.0 - l1_ratio), alpha * l1_ratio, 0.0
-    return 0.0, 0.0, 0.0
 
 
 @helper
@@ -141,19 +243,43 @@ def group_prox(W0, step0, alpha):
 
 
 @helper
-def prox(weights, step, n_first, n_hidden_1, penalty, alpha, l1_ratio):
-    """w ← prox of the penalty's non-smooth part with per-coordinate steps η_i = ``step[i]``.
+def prox(weights, step, n_first, n_hidden_1, regularization):
+    r"""w ← BST_{λ_g}(S_{λ₁·η}(w)), the prox of the non-smooth part; steps η_i = ``step[i]``.
 
-    S_{λ₁·η_i} per weight ('l1', 'elasticnet'); block soft-threshold of the rows of W₁,
-    the first ``n_first`` weights, ('group'); nothing for the smooth penalties.
+    The soft-threshold S_{λ₁·η_i} of every weight, then the block soft-threshold of the
+    rows of W₁ (the first ``n_first`` weights, ``n_hidden_1`` per row) with λ_g: their
+    composition is the prox of λ₁·Σ\|W\| + λ_g·Σ_j √h₁‖W₁[j]‖₂ (Simon et al. 2013).
     """
-    lam1 = penalty_rates(penalty, alpha, l1_ratio)[1]
+    lam1 = regularization.l1
     if lam1 > 0.0:
         for i in range(weights.shape[0]):
             weights[i] = soft_threshold(weights[i], lam1 * step[i])
-    elif penalty == GROUP:
+    if regularization.group > 0.0:
         shape = (n_first // n_hidden_1, n_hidden_1)
-        group_prox(weights[:n_first].reshape(shape), step[:n_first].reshape(shape), alpha)
+        group_prox(weights[:n_first].reshape(shape), step[:n_first].reshape(shape),
+                   regularization.group)
+
+
+@helper
+def penalty_term(weights, n_first, n_hidden_1, regularization):
+    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ \|W\| + λ_g·√h₁·Σ_j ‖W₁[j, :]‖₂ (λ_wd is no term)."""
+    reg = regularization
+    sq = 0.0
+    ab = 0.0
+    for i in range(weights.shape[0]):
+        sq += weights[i] * weights[i]
+        ab += abs(weights[i])
+    total = reg.l2 * sq + reg.l1 * ab
+    if reg.group > 0.0:
+        rows = 0.0
+        for j in range(n_first // n_hidden_1):
+            row = weights[j * n_hidden_1 : (j + 1) * n_hidden_1]
+            rs = 0.0
+            for c in range(n_hidden_1):
+                rs += row[c] * row[c]
+            rows += np.sqrt(rs)
+        total += reg.group * np.sqrt(n_hidden_1) * rows
+    return total
 
 
 @helper

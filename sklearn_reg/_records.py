@@ -1,10 +1,11 @@
 """The named records that carry the kernels' arguments, and the one place that builds them.
 
 numba passes a namedtuple of arrays and scalars as one typed argument, so each kernel
-takes a few records (the data, the network, the regularization, the optimizer) rather
-than dozens of positional values whose order must match by hand. A field that is
-``None`` makes a separate, smaller compilation in which its code is left out: dense
-input compiles no CSR code, a fit without dropout no mask code.
+takes a few records (the data, the network, the regularization, the optimizer, the
+stopping rule, the training state) rather than dozens of positional values whose order
+must match by hand. A field that is ``None`` makes a separate, smaller compilation in
+which its code is left out: dense input compiles no CSR code, a fit without dropout no
+mask code.
 """
 
 from collections import namedtuple
@@ -12,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 import scipy.sparse as sp
 
-Data = namedtuple("Data", "X data indices indptr")
+Data = namedtuple("Data", "X data indices indptr", defaults=(None, None, None))
 Data.__doc__ = """The input rows, dense or CSR; built by :func:`data_record`.
 
 Parameters
@@ -25,7 +26,7 @@ data, indices, indptr : ndarray or None
 """
 
 Network = namedtuple("Network", "units activation loss")
-Network.__doc__ = """The architecture; built by the estimator's ``_network_record``.
+Network.__doc__ = """The architecture.
 
 Parameters
 ----------
@@ -39,20 +40,19 @@ loss : int
 
 Regularization = namedtuple(
     "Regularization",
-    "penalty alpha l1_ratio max_norm drop_rates mask_shape block_size dropblock_rate "
+    "l2 l1 wd group max_norm drop_rates mask_shape block_size dropblock_rate dropblock_ramp "
     "spatial_rate dropblock_per_feature",
+    defaults=(0.0, 0.0, 0.0, 0.0, 0.0, None, None, np.ones(1, dtype=np.int64), 0.0, 0, 0.0,
+              True),
 )
-Regularization.__doc__ = """What regularizes a training step; built by the estimator's
-``_regularization_record``.
+Regularization.__doc__ = """What regularizes a training step.
 
 Parameters
 ----------
-penalty : int
-    Penalty code (``_penalties.NONE`` … ``GROUP``).
-alpha : float
-    λ, the penalty strength.
-l1_ratio : float
-    Share of L1 in the elastic net.
+l2, l1, wd, group : float
+    The rates of the penalty (:func:`sklearn_reg._penalties.rates`): λ₂ of the gradient
+    2λ₂W, λ₁ of the soft-threshold, λ_wd of the decoupled decay, λ_g of the block
+    soft-threshold of the first layer's rows.
 max_norm : float
     Radius of the max-norm ball of each hidden unit's incoming weights; 0 for none.
 drop_rates : ndarray of float64, shape (n_hidden_layers,) or None
@@ -62,8 +62,13 @@ mask_shape : ndarray of int64 or None
     is on.
 block_size : ndarray of int64
     DropBlock block edge per axis of ``mask_shape``.
-dropblock_rate, spatial_rate : float
-    DropBlock rate of the current epoch and spatial-dropout rate.
+dropblock_rate : float
+    DropBlock's target rate.
+dropblock_ramp : int
+    Epochs over which the rate ramps linearly from 0 to the target (the paper's
+    schedule: epoch e trains at rate·min(1, (e + 1) / ramp)); 0 for a constant rate.
+spatial_rate : float
+    Spatial-dropout rate.
 dropblock_per_feature : bool
     Rescale DropBlock's kept inputs per feature by 1 / P(keep) (exact inverted DropBlock)
     rather than per sample by count / count_ones (the paper's normalisation).
@@ -71,33 +76,76 @@ dropblock_per_feature : bool
 
 Optimizer = namedtuple(
     "Optimizer",
-    "solver lr momentum nesterov beta_1 beta_2 epsilon first_moment second_moment "
-    "batch_size shuffle",
+    "solver schedule lr_init power_t momentum nesterov beta_1 beta_2 epsilon batch_size "
+    "shuffle",
+    defaults=(0.001, 0.5, 0.9, True, 0.9, 0.999, 1e-8, 200, True),
 )
-Optimizer.__doc__ = """The stochastic optimizer and its state; built by the estimator's
-``_optimizer_record``.
+Optimizer.__doc__ = """The stochastic optimizer and its learning-rate schedule.
 
 Parameters
 ----------
 solver : int
     ``_optim.SGD`` or ``_optim.ADAM``.
-lr : float
-    Learning rate η of the epoch (after the schedule).
+schedule : int
+    ``_optim.CONSTANT``, ``INVSCALING`` (η = η₀ / (t + 1)^power_t, t the samples seen)
+    or ``ADAPTIVE`` (η / 5 at each stall); SGD only, Adam keeps η₀.
+lr_init : float
+    η₀, ``learning_rate_init``.
+power_t : float
+    Exponent of 'invscaling'.
 momentum : float
     SGD momentum μ.
 nesterov : bool
     Nesterov's momentum for SGD.
 beta_1, beta_2, epsilon : float
     Adam's decay rates and ε.
-first_moment : ndarray of shape (n_params,)
-    SGD velocity or Adam's first moment, updated in place.
-second_moment : ndarray of shape (n_params,) or (0,)
-    Adam's second moment, updated in place (empty for SGD).
 batch_size : int
     Rows per mini-batch.
 shuffle : bool
     Whether each epoch visits the rows in a fresh random order.
 """
+
+Stopping = namedtuple("Stopping", "tol n_iter_no_change divergence_factor on_training_loss")
+Stopping.__doc__ = """The stopping rule and the divergence test of the compiled epoch loop.
+
+Parameters
+----------
+tol : float
+    Least improvement of the training loss that counts.
+n_iter_no_change : float
+    Epochs without improvement after which training stops ('adaptive' SGD first lowers
+    η); may be ``inf``.
+divergence_factor : float
+    An epoch whose mean training loss exceeds this factor times the scale of the fit
+    (``counters[SCALE]``) counts as diverging, as a non-finite one.
+on_training_loss : bool
+    Whether the loop applies the rule to the training loss itself; False with early
+    stopping, whose rule reads validation scores outside the loop.
+"""
+
+State = namedtuple("State", "params first_moment second_moment counters")
+State.__doc__ = """The training state, updated in place by the kernels.
+
+Parameters
+----------
+params : ndarray of shape (n_params,)
+    The flat parameter vector (weights, then biases).
+first_moment : ndarray of shape (n_params,)
+    SGD velocity or Adam's first moment.
+second_moment : ndarray of shape (n_params,) or (0,)
+    Adam's second moment (empty for SGD).
+counters : ndarray of float64, shape (N_COUNTERS,)
+    The scalars of the state, indexed by the constants below: optimizer steps
+    (``STEPS``), the current η (``LR``), epochs without improvement (``STALLED``), the
+    best training loss (``BEST_LOSS``), epochs since initialisation (``EPOCHS``, which
+    seeds the masks and the DropBlock ramp), samples seen (``SEEN``, scikit-learn's
+    ``t_``), the divergence scale (``SCALE``) and the epochs of the current call
+    (``ITER``, scikit-learn's ``n_iter_``).
+"""
+
+#: indices of :attr:`State.counters`
+STEPS, LR, STALLED, BEST_LOSS, EPOCHS, SEEN, SCALE, ITER = range(8)
+N_COUNTERS = 8
 
 
 def kernel_array(a, dtype):
@@ -112,4 +160,4 @@ def data_record(X, dtype):
         X = X.tocsr()
         return Data(None, kernel_array(X.data, dtype), kernel_array(X.indices, np.int64),
                     kernel_array(X.indptr, np.int64))
-    return Data(kernel_array(X, dtype), None, None, None)
+    return Data(kernel_array(X, dtype))

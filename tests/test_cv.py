@@ -23,6 +23,7 @@ from sklearn_reg import (
     regularization_path,
 )
 from sklearn_reg._cv import _select_index
+from sklearn_reg._train import TrainingState
 
 CV_PARAMETERS = {"alphas", "cv", "scoring", "n_jobs", "selection", "path_max_iter"}
 
@@ -113,8 +114,10 @@ def test_path_warm_starts_each_alpha_from_the_previous(informative):
     manual = RegularizedMLPClassifier(penalty="group", warm_start=True, **PATH)
     for k, alpha in enumerate(alphas):
         manual.set_params(alpha=alpha, max_iter=PATH["max_iter"] if k == 0 else 7)
-        if k:
-            manual._no_improvement_count, manual.best_loss_ = 0, np.inf
+        if k:  # the objective changed: the stopping rule measures progress afresh
+            state = TrainingState.load(manual)
+            state.restart_stopping_rule()
+            state.save(manual, manual._units())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             manual.fit(X, y)

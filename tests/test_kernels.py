@@ -16,8 +16,20 @@ import scipy.sparse as sp
 from scipy.special import expit, log_expit, log_softmax, softmax, xlogy
 
 from sklearn_reg import _kernels as K
-from sklearn_reg._optim import ADAM, SGD
-from sklearn_reg._records import Network, Optimizer, Regularization, data_record
+from sklearn_reg._optim import ADAM, CONSTANT, SGD
+from sklearn_reg._records import (
+    EPOCHS,
+    LR,
+    N_COUNTERS,
+    SCALE,
+    STEPS,
+    Network,
+    Optimizer,
+    Regularization,
+    State,
+    Stopping,
+    data_record,
+)
 
 ACTIVATIONS = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH, "relu": K.RELU}
 LOSSES = {
@@ -135,7 +147,7 @@ def objective(X, Y, sw, params, units, activation, loss, alpha):
     grad = np.full_like(params, np.nan)
     J = K.objective_grad(kernel_input(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
                          np.ascontiguousarray(sw, dtype=dtype), params,
-                         Network(units, activation, loss), alpha, grad)
+                         Network(units, activation, loss), Regularization(l2=alpha), grad)
     return J, grad
 
 
@@ -386,33 +398,35 @@ def test_predict_raw_equals_numpy_forward_pass(n_samples, sparse, dtype):
 
 
 def run_epoch(X, Y, sw, params, units, **overrides):
-    """(params after one ``train_epoch``, its return value); keywords override defaults."""
+    """(params after one epoch of ``train``, (mean data loss, optimizer steps, status));
+    keywords override the defaults of the records."""
     dtype = params.dtype
     n_features = int(units[0])
     kw = dict(
-        activation=K.TANH, loss=K.SQUARED_ERROR, penalty=0, alpha=0.0, l1_ratio=0.5,
-        max_norm=0.0, drop_rates=None, mask_shape=None,
-        block_size=np.ones(1, dtype=np.int64), dropblock_rate=0.0, spatial_rate=0.0,
-        dropblock_per_feature=False, solver=SGD, lr=0.1, momentum=0.0, nesterov=False,
-        beta_1=0.9, beta_2=0.999, epsilon=1e-8, batch_size=Y.shape[0], shuffle=False, t=0,
-        seed=0, epoch=0,
+        activation=K.TANH, loss=K.SQUARED_ERROR, drop_rates=None, mask_shape=None,
+        dropblock_rate=0.0, spatial_rate=0.0, dropblock_per_feature=False, solver=SGD,
+        schedule=CONSTANT, lr=0.1, momentum=0.0, nesterov=False, batch_size=Y.shape[0],
+        shuffle=False, seed=0, epoch=0,
     )
     kw.update(overrides)
     if kw["mask_shape"] is None and (kw["dropblock_rate"] or kw["spatial_rate"]):
         kw["mask_shape"] = np.array([n_features], dtype=np.int64)
     params = params.copy()
-    first_moment = np.zeros_like(params)
-    second_moment = np.zeros_like(params if kw["solver"] == ADAM else params[:0])
+    counters = np.zeros(N_COUNTERS)
+    counters[[LR, EPOCHS, SCALE]] = kw.pop("lr"), kw.pop("epoch"), np.inf
+    state = State(params, np.zeros_like(params),
+                  np.zeros_like(params if kw["solver"] == ADAM else params[:0]), counters)
     network = Network(units, kw.pop("activation"), kw.pop("loss"))
-    regularization = Regularization(**{k: kw.pop(k) for k in Regularization._fields})
-    optimizer = Optimizer(first_moment=first_moment, second_moment=second_moment,
-                          **{k: kw.pop(k) for k in Optimizer._fields if k in kw})
-    result = K.train_epoch(kernel_input(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
-                           np.ascontiguousarray(sw, dtype=dtype), params, network,
-                           regularization, optimizer, kw.pop("t"), kw.pop("seed"),
-                           kw.pop("epoch"))
+    regularization = Regularization(**{k: kw.pop(k) for k in Regularization._fields if k in kw})
+    optimizer = Optimizer(**{k: kw.pop(k) for k in Optimizer._fields if k in kw})
+    stopping = Stopping(0.0, np.inf, np.inf, False)
+    n_done, status, data_loss = K.train(
+        kernel_input(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
+        np.ascontiguousarray(sw, dtype=dtype), state, network, regularization, optimizer,
+        stopping, kw.pop("seed"), np.empty(1))
     assert not kw, kw
-    return params, result
+    assert n_done == 1 and status == K.GOING
+    return params, (data_loss, counters[STEPS])
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.3], ids=["none", "l2"])
@@ -422,14 +436,11 @@ def test_full_batch_sgd_epoch_is_one_gradient_step_on_the_objective(alpha, spars
     X_in = sp.csr_matrix(X) if sparse else X
     J, grad = objective(X, Y, sw, params, units, K.TANH, K.SQUARED_ERROR, alpha)
     lr = 0.1
-    new, (loss_sum, weight_sum, t, finite, _) = run_epoch(
-        X_in, Y, sw, params, units, penalty=1 if alpha else 0, alpha=alpha, lr=lr
-    )
+    new, (data_loss, steps) = run_epoch(X_in, Y, sw, params, units, l2=alpha, lr=lr)
     np.testing.assert_allclose(new, params - lr * grad, rtol=1e-12, atol=1e-14)
-    data_loss = J - alpha * np.sum(params[: K.n_weights_of(units)] ** 2)
-    np.testing.assert_allclose(loss_sum / weight_sum, data_loss, rtol=1e-12)
-    np.testing.assert_allclose(weight_sum, sw.sum(), rtol=1e-14)
-    assert t == 1 and finite
+    np.testing.assert_allclose(data_loss, J - alpha * np.sum(params[: K.n_weights_of(units)] ** 2),
+                               rtol=1e-12)
+    assert steps == 1
 
 
 INPUT_MASKS = {  # feature_shape, block, dropblock rate, spatial rate
@@ -445,14 +456,14 @@ def test_train_epoch_on_csr_input_equals_dense_input(masks, solver):
     X, Y, sw, params, units = problem(K.MULTINOMIAL_LOG_LOSS, seed=8, n=11, sparse_density=0.5)
     shape, block, dropblock_rate, spatial_rate = masks
     config = dict(
-        loss=K.MULTINOMIAL_LOG_LOSS, activation=K.RELU, penalty=2, alpha=0.01,  # L1 prox
+        loss=K.MULTINOMIAL_LOG_LOSS, activation=K.RELU, l1=0.01,  # the L1 prox
         drop_rates=np.array([0.3, 0.2]), mask_shape=np.array(shape, dtype=np.int64),
         block_size=np.array(block, dtype=np.int64), dropblock_rate=dropblock_rate,
         spatial_rate=spatial_rate, solver=solver, lr=0.05, momentum=0.9, batch_size=3,
         shuffle=True, seed=42, epoch=3,
     )
-    dense, (dense_loss, _, dense_t, _, _) = run_epoch(X, Y, sw, params, units, **config)
-    csr, (csr_loss, _, csr_t, _, _) = run_epoch(sp.csr_matrix(X), Y, sw, params, units, **config)
+    dense, (dense_loss, dense_t) = run_epoch(X, Y, sw, params, units, **config)
+    csr, (csr_loss, csr_t) = run_epoch(sp.csr_matrix(X), Y, sw, params, units, **config)
     assert dense_t == csr_t == 4  # ⌈11 / 3⌉ optimizer steps
     assert not np.allclose(dense, params)
     np.testing.assert_allclose(csr, dense, rtol=1e-12, atol=1e-14)
@@ -472,7 +483,8 @@ SIGNATURE_SCRIPT = textwrap.dedent(
     from numba.core import types
     from sklearn_reg import _kernels as K, RegularizedMLPClassifier, RegularizedMLPRegressor
     from sklearn_reg._optim import ADAM, SGD
-    from sklearn_reg._records import Network, Optimizer, Regularization, data_record
+    from sklearn_reg._records import (N_COUNTERS, Network, Optimizer, Regularization, State,
+                                      Stopping, data_record)
 
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
@@ -486,42 +498,42 @@ SIGNATURE_SCRIPT = textwrap.dedent(
         return str((X if dense else data).dtype), "dense" if dense else "csr"
 
     def snapshot():
-        names = ["train_epoch", "objective_grad", "predict_raw"]
+        names = ["train", "objective_grad", "predict_raw"]
         return {n: [[*kind(s[0]), str(s)] for s in getattr(K, n).signatures] for n in names}
 
     # the epoch kernel called directly over many codes, dense and CSR
     units = np.array([6, 4, 3, 2], dtype=np.int64)
-    configs = [  # activation, loss, penalty, solver, dropout, dropblock, spatial, max-norm
-        (K.IDENTITY, K.SQUARED_ERROR, 0, SGD, 0.0, 0.0, 0.0, 0.0),
-        (K.LOGISTIC, K.POISSON, 1, ADAM, 0.2, 0.3, 0.0, 1.0),
-        (K.TANH, K.BINARY_LOG_LOSS, 2, SGD, 0.0, 0.0, 0.4, 0.0),
-        (K.RELU, K.MULTINOMIAL_LOG_LOSS, 3, ADAM, 0.5, 0.2, 0.2, 2.0),
-        (K.TANH, K.SQUARED_ERROR, 4, SGD, 0.1, 0.0, 0.0, 0.0),
-        (K.RELU, K.SQUARED_ERROR, 5, ADAM, 0.0, 0.1, 0.0, 0.5),
-        (K.RELU, K.BINARY_LOG_LOSS, 5, SGD, 0.0, 0.0, 0.0, 0.0),
-        (K.IDENTITY, K.POISSON, 2, ADAM, 0.3, 0.0, 0.0, 3.0),
+    configs = [  # activation, loss, rates, solver, dropout, dropblock, spatial, max-norm
+        (K.IDENTITY, K.SQUARED_ERROR, (0, 0, 0, 0), SGD, 0.0, 0.0, 0.0, 0.0),
+        (K.LOGISTIC, K.POISSON, (1e-3, 0, 0, 0), ADAM, 0.2, 0.3, 0.0, 1.0),
+        (K.TANH, K.BINARY_LOG_LOSS, (0, 1e-3, 0, 0), SGD, 0.0, 0.0, 0.4, 0.0),
+        (K.RELU, K.MULTINOMIAL_LOG_LOSS, (0, 0, 1e-3, 0), ADAM, 0.5, 0.2, 0.2, 2.0),
+        (K.TANH, K.SQUARED_ERROR, (1e-3, 1e-3, 0, 0), SGD, 0.1, 0.0, 0.0, 0.0),
+        (K.RELU, K.SQUARED_ERROR, (0, 0, 0, 1e-3), ADAM, 0.0, 0.1, 0.0, 0.5),
+        (K.RELU, K.BINARY_LOG_LOSS, (0, 1e-3, 0, 1e-3), SGD, 0.0, 0.0, 0.0, 0.0),
+        (K.IDENTITY, K.POISSON, (0, 1e-3, 0, 0), ADAM, 0.3, 0.0, 0.0, 3.0),
     ]
     for dtype in (np.float64, np.float32):
         for Xin in (X, sp.csr_matrix(X)):
-            for act, loss, pen, solver, p, dropblock, spatial, max_norm in configs:
+            for act, loss, rates, solver, p, dropblock, spatial, max_norm in configs:
                 Y = np.zeros((12, 2), dtype=dtype)
                 Y[np.arange(12), np.arange(12) % 2] = 1.0
                 params = (rng.normal(size=K.n_weights_of(units) + 9) * 0.3).astype(dtype)
                 masked = dropblock > 0 or spatial > 0
                 reg = Regularization(
-                    penalty=pen, alpha=1e-3, l1_ratio=0.5, max_norm=max_norm,
+                    *map(float, rates), max_norm=max_norm,
                     drop_rates=np.array([p, p]) if p else None,
                     mask_shape=np.array([2, 3], dtype=np.int64) if masked else None,
                     block_size=np.array([1, 2], dtype=np.int64), dropblock_rate=dropblock,
-                    spatial_rate=spatial, dropblock_per_feature=bool(pen % 2))
-                opt = Optimizer(solver=solver, lr=1e-3, momentum=0.9, nesterov=True,
-                                beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                                first_moment=np.zeros_like(params),
-                                second_moment=np.zeros_like(params if solver == ADAM
-                                                            else params[:0]),
-                                batch_size=5, shuffle=True)
-                K.train_epoch(data_record(Xin, dtype), Y, np.ones(12, dtype=dtype), params,
-                              Network(units, act, loss), reg, opt, 0, 7, 0)
+                    dropblock_ramp=int(10 * dropblock), spatial_rate=spatial,
+                    dropblock_per_feature=bool(int(1e3 * sum(rates)) % 2))
+                opt = Optimizer(solver=solver, schedule=int(max_norm) % 3, batch_size=5)
+                state = State(params, np.zeros_like(params),
+                              np.zeros_like(params if solver == ADAM else params[:0]),
+                              np.zeros(N_COUNTERS))
+                K.train(data_record(Xin, dtype), Y, np.ones(12, dtype=dtype), state,
+                        Network(units, act, loss), reg, opt, Stopping(1e-4, 10.0, 1e4, True),
+                        7, np.empty(2))
 
     # and through the estimators, as users reach them
     fits = [
@@ -580,13 +592,13 @@ def _count(sigs):
 KINDS = {(d, k) for d in ("float32", "float64") for k in ("dense", "csr")}
 
 
-def test_train_epoch_signature_once_per_dtype_input_kind_and_mask_family(signatures):
+def test_train_signature_once_per_dtype_input_kind_and_mask_family(signatures):
     # every activation, loss, penalty, solver and max-norm shares one compilation; only
     # the dtype, dense / CSR input and whether dropout / input masks are on make another
     # (so a fit compiles none of the mask or CSR code it does not use): 2 × 2 × 2 × 2
-    counts = _count(signatures["writable"]["train_epoch"])
+    counts = _count(signatures["writable"]["train"])
     assert set(counts) == KINDS
-    assert all(n == 4 for n in counts.values()), signatures["writable"]["train_epoch"]
+    assert all(n == 4 for n in counts.values()), signatures["writable"]["train"]
 
 
 @pytest.mark.parametrize("kernel", ["objective_grad", "predict_raw"])
@@ -595,7 +607,7 @@ def test_one_compiled_signature_per_dtype_and_input_kind(signatures, kernel):
     assert counts == {kind: 1 for kind in KINDS}, signatures["writable"][kernel]
 
 
-@pytest.mark.parametrize("kernel", ["train_epoch", "objective_grad", "predict_raw"])
+@pytest.mark.parametrize("kernel", ["train", "objective_grad", "predict_raw"])
 def test_read_only_input_reuses_the_compiled_signature(signatures, kernel):
     # read-only arrays are a distinct numba type: passed through they would compile
     # (and cache) another specialization of every kernel per read-only argument

@@ -14,11 +14,12 @@ import pytest
 from numba import njit
 from sklearn.datasets import make_regression
 
-from sklearn_reg import RegularizedMLPRegressor, _penalties
+from sklearn_reg import RegularizedMLPRegressor, _penalties, _records
 from sklearn_reg import _kernels as K
 from sklearn_reg._optim import ADAM, SGD
-from sklearn_reg._penalties import ELASTICNET, GROUP, L1, L2, NONE, WD
-from sklearn_reg._records import Network, Optimizer, Regularization, data_record
+from sklearn_reg._records import Network, Optimizer, Regularization, State, data_record
+
+NONE, L2, L1, WD, ELASTICNET, GROUP = None, "l2", "l1", "wd", "elasticnet", "group"
 
 # ---------------------------------------------------------------------------
 # prox operators
@@ -140,8 +141,8 @@ def test_value_of_l2_matches_the_penalty_in_the_kernel_objective(coefs):
     X, Y, sw = rng.normal(size=(6, 5)), rng.normal(size=(6, 2)), rng.uniform(0.5, 2.0, 6)
     args = (data_record(X, np.float64), Y, sw, params, Network(units, K.TANH, K.SQUARED_ERROR))
     alpha = 0.3
-    J_pen = K.objective_grad(*args, alpha, np.empty_like(params))
-    J_data = K.objective_grad(*args, 0.0, np.empty_like(params))
+    J_pen = K.objective_grad(*args, Regularization(l2=alpha), np.empty_like(params))
+    J_data = K.objective_grad(*args, Regularization(), np.empty_like(params))
     np.testing.assert_allclose(J_pen - J_data, alpha * _penalties.value("l2", coefs, 0.5),
                                rtol=1e-12)
 
@@ -172,15 +173,14 @@ def step(params, grad, solver, penalty, alpha=LAM, lr=LR, l1_ratio=0.5, momentum
         m = np.zeros(N_PARAMS)
     if v is None:
         v = np.zeros(N_PARAMS if solver == ADAM else 0)
-    regularization = Regularization(
-        penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, max_norm=0.0, drop_rates=None,
-        mask_shape=None, block_size=np.ones(1, dtype=np.int64), dropblock_rate=0.0,
-        spatial_rate=0.0, dropblock_per_feature=True)
-    optimizer = Optimizer(solver=solver, lr=lr, momentum=momentum, nesterov=nesterov,
-                          beta_1=BETA_1, beta_2=BETA_2, epsilon=EPS, first_moment=m,
-                          second_moment=v, batch_size=1, shuffle=False)
-    K.optimizer_step(params, grad, np.empty_like(params), Network(UNITS, K.TANH, K.SQUARED_ERROR),
-                     regularization, optimizer, t)
+    regularization = Regularization(*_penalties.rates(penalty, alpha, l1_ratio))
+    optimizer = Optimizer(solver=solver, schedule=0, lr_init=lr, momentum=momentum,
+                          nesterov=nesterov, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPS)
+    counters = np.zeros(_records.N_COUNTERS)
+    counters[_records.LR] = lr
+    counters[_records.STEPS] = t - 1  # the step counts itself
+    K.optimizer_step(State(params, m, v, counters), grad, np.empty_like(params),
+                     Network(UNITS, K.TANH, K.SQUARED_ERROR), regularization, optimizer)
     return params
 
 

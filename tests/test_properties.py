@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 from sklearn_reg import _kernels as K
 from sklearn_reg import _masks as M
 from sklearn_reg import _penalties
-from sklearn_reg._records import Network, data_record
+from sklearn_reg._records import Network, Regularization, data_record
 
 # no example database written into the repository; no deadline (the first example compiles)
 FAST = settings(max_examples=60, deadline=None, database=None)
@@ -338,7 +338,7 @@ def _objective(X, Y, sw, units, params, activation, loss, alpha, sparse=False):
     Xin = sp.csr_matrix(X.astype(dtype)) if sparse else X.astype(dtype)
     grad = np.empty_like(params)
     J = K.objective_grad(data_record(Xin, dtype), Y.astype(dtype), sw.astype(dtype), params,
-                         Network(units, activation, loss), alpha, grad)
+                         Network(units, activation, loss), Regularization(l2=alpha), grad)
     return J, grad
 
 

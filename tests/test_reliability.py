@@ -407,8 +407,8 @@ def regression():
 
 def _optimizer_state(est):
     return {k: copy.deepcopy(getattr(est, k)) for k in (
-        "coefs_", "intercepts_", "_first_moment", "_second_moment", "_n_steps",
-        "_learning_rate", "n_iter_", "t_", "loss_", "loss_curve_")}
+        "coefs_", "intercepts_", "_first_moment", "_second_moment", "_counters", "n_iter_",
+        "t_", "loss_", "loss_curve_")}
 
 
 @pytest.mark.parametrize("solver, schedule, scale", [("adam", "constant", 1.0),
@@ -423,8 +423,8 @@ def test_diverging_partial_fit_restores_weights_and_optimizer_state(regression, 
         reg.partial_fit(X, y)
     before = _snapshot(reg)
     state = _optimizer_state(reg)
-    assert state["_n_steps"] == 5  # one batch of 200 per call
-    assert solver == "adam" or state["_learning_rate"] < 0.01  # invscaling has moved
+    assert reg._n_steps == 5  # one batch of 200 per call
+    assert solver == "adam" or reg._optimizer.learning_rate < 0.01  # invscaling has moved
     reg.set_params(solver="sgd", learning_rate_init=10.0 if solver == "adam" else 0.01,
                    batch_size=1)
     with pytest.raises(ValueError, match=r"diverged at epoch 6.*Lower learning_rate_init"):
@@ -453,51 +453,53 @@ def test_diverging_warm_start_fit_restores_the_previous_model(regression):
     _assert_usable(reg, X)
 
 
-def test_kernel_stops_the_epoch_at_the_first_non_finite_batch_loss(monkeypatch, regression):
-    """Rows 20–29 overflow the squared error: the epoch stops after 2 steps, before the 3rd."""
+def test_kernel_undoes_a_diverged_epoch_and_reports_it(monkeypatch, regression):
+    """Rows 20–29 overflow the squared error: the loop returns before counting the epoch,
+    its state (weights, moments, counters) as it was before the epoch."""
     X, y = regression
     reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), batch_size=10, shuffle=False,
                                   random_state=0).partial_fit(X, y)
-    steps = reg._n_steps
     returned = []
-    real = K.train_epoch
+    real = K.train
 
     def spy(*args):
+        state = args[STATE_ARG]
+        before = [a.copy() for a in state]
         returned.append(real(*args))
+        assert all(np.array_equal(a, b) for a, b in zip(state, before))
         return returned[-1]
 
-    monkeypatch.setattr(K, "train_epoch", spy)
+    monkeypatch.setattr(K, "train", spy)
     y_bad = y.copy()
     y_bad[20:30] = 1e200
     before = _snapshot(reg)
     with pytest.raises(ValueError, match="diverged at epoch 2"):
         reg.partial_fit(X, y_bad)
-    (loss_sum, weight_sum, t, finite, _), = returned
-    assert not finite and not np.isfinite(loss_sum)
-    assert t == steps + 2 and weight_sum == 20.0
+    (n_done, status, data_loss), = returned
+    assert n_done == 0 and status == K.DIVERGED and not np.isfinite(data_loss)
     _assert_same(vars(reg), before)
 
 
-PARAMS_ARG = 3  # K.train_epoch(data, Y, sw, params, ...)
+STATE_ARG = 3  # K.train(data, Y, sw, state, ...)
 
 
 def _diverge_after(n_good, monkeypatch, record=None):
-    """Make K.train_epoch run n_good real epochs, then report a diverged one (NaN weights)."""
-    real = K.train_epoch
+    """Make K.train run n_good real epochs (one per call, as early stopping calls it), then
+    report a diverged one: the kernel undoes it and says so."""
+    real = K.train
     calls = []
 
     def diverging(*args):
         calls.append(None)
-        out = real(*args)
-        params = args[PARAMS_ARG]
+        state = args[STATE_ARG]
         if len(calls) > n_good:
-            params[: params.shape[0] // 2] = np.nan  # half-way through the epoch
-            return np.nan, out[1], out[2], False, out[4]
+            return 0, K.DIVERGED, np.nan
+        out = real(*args)
         if record is not None:
-            record.append(params.copy())
+            record.append(state.params.copy())
         return out
 
-    monkeypatch.setattr(K, "train_epoch", diverging)
+    monkeypatch.setattr(K, "train", diverging)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -596,23 +598,27 @@ def test_partial_fit_after_a_change_of_solver_starts_a_fresh_optimizer(switch):
 
 
 def _interrupt_after(n, monkeypatch, run_the_epoch):
-    """K.train_epoch raises KeyboardInterrupt at call n + 1, before or after running it.
+    """K.train raises KeyboardInterrupt once n epochs are done, before or after running.
 
-    After it: the realistic case, Ctrl-C is raised as the kernel returns, its epoch
-    already applied in place to the parameters and moments.
+    After it: the realistic case, Ctrl-C is raised as the kernel returns, its epochs
+    already applied in place to the parameters and moments. Calls that would run past
+    epoch n are cut to end there.
     """
-    real = K.train_epoch
-    calls = []
+    real = K.train
+    done = []
 
     def interrupted(*args):
-        calls.append(None)
-        if len(calls) <= n:
-            return real(*args)
-        if run_the_epoch:
-            real(*args)
-        raise KeyboardInterrupt
+        room = n - len(done)
+        if room <= 0:
+            if run_the_epoch:
+                real(*args)
+            raise KeyboardInterrupt
+        losses = args[-1][:room]
+        out = real(*args[:-1], losses)
+        done.extend([None] * out[0])
+        return out
 
-    monkeypatch.setattr(K, "train_epoch", interrupted)
+    monkeypatch.setattr(K, "train", interrupted)
 
 
 @pytest.mark.parametrize("run_the_epoch", [False, True], ids=["before-epoch", "after-epoch"])
@@ -649,17 +655,17 @@ def test_interrupted_partial_fit_leaves_the_model_as_before(monkeypatch):
 def test_interrupted_fit_with_early_stopping_restores_the_best_weights(monkeypatch):
     Xc, yc = make_classification(n_samples=300, n_features=6, random_state=0)
     epochs = []
-    real = K.train_epoch
+    real = K.train
 
     def record_then_interrupt(*args):
         if len(epochs) == 6:
             real(*args)
             raise KeyboardInterrupt
         out = real(*args)
-        epochs.append(args[PARAMS_ARG].copy())
+        epochs.append(args[STATE_ARG].params.copy())
         return out
 
-    monkeypatch.setattr(K, "train_epoch", record_then_interrupt)
+    monkeypatch.setattr(K, "train", record_then_interrupt)
     clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, tol=0,
                                    n_iter_no_change=100, learning_rate_init=0.05, random_state=0)
     with pytest.warns(UserWarning, match="interrupted"):
@@ -730,14 +736,14 @@ def test_fitting_one_estimator_from_two_threads_fails_loudly_in_one(monkeypatch,
     clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
     clf.partial_fit(Xc, yc, classes=[0, 1])
     inside, release = threading.Event(), threading.Event()
-    real = K.train_epoch
+    real = K.train
 
     def held(*args):  # the first fit waits inside its kernel until the second one has run
         inside.set()
         release.wait(60)
         return real(*args)
 
-    monkeypatch.setattr(K, "train_epoch", held)
+    monkeypatch.setattr(K, "train", held)
     with ThreadPoolExecutor(max_workers=1) as pool:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -747,7 +753,7 @@ def test_fitting_one_estimator_from_two_threads_fails_loudly_in_one(monkeypatch,
                 getattr(clf, method)(Xc[:, :3], yc)  # other data: would break the model
             release.set()
             assert first.result() is clf
-    monkeypatch.setattr(K, "train_epoch", real)
+    monkeypatch.setattr(K, "train", real)
     assert clf.n_features_in_ == 6 and clf.coefs_[0].shape == (6, 8)
     _assert_usable(clf, Xc)
     clf.partial_fit(Xc, yc)  # the object is free again

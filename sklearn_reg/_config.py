@@ -1,0 +1,216 @@
+"""The frozen configuration of a fit, built once from the estimator's validated parameters.
+
+:func:`configure` checks what scikit-learn's parameter constraints cannot (layer sizes,
+dropout rates per layer, the input-mask layout against the input width, which
+regularizers a solver accepts) and turns the parameters into the kernels' records
+(:mod:`sklearn_reg._records`) and the few settings the trainer reads in Python.
+"""
+
+import dataclasses
+from numbers import Integral
+
+import numpy as np
+
+from . import _kernels as K
+from ._optim import ADAM, ADAPTIVE, CONSTANT, INVSCALING, SGD
+from ._penalties import PENALTIES, rates, smooth_penalties
+from ._records import Network, Optimizer, Regularization, Stopping
+
+ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH,
+                    "relu": K.RELU}
+SCHEDULE_CODES = {"constant": CONSTANT, "invscaling": INVSCALING, "adaptive": ADAPTIVE}
+
+#: a training loss this many times above both the loss where the fit started and the loss
+#: of the best constant prediction (at least 1) counts as diverging, as a non-finite one
+DIVERGENCE_FACTOR = 1e4
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """What a fit does, fixed before it starts.
+
+    Parameters
+    ----------
+    network : Network
+        The architecture record.
+    regularization : Regularization
+        The regularization record at λ = ``alpha``.
+    optimizer : Optimizer or None
+        The stochastic optimizer's record; None for 'lbfgs'.
+    stopping : Stopping
+        The stopping rule's record.
+    params : dict
+        The estimator's parameters (``get_params(deep=False)``).
+    """
+
+    network: Network
+    regularization: Regularization
+    optimizer: Optimizer
+    stopping: Stopping
+    params: dict
+
+    def __getattr__(self, name):  # the estimator's parameters, read as attributes
+        try:
+            return self.__dict__["params"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def with_alpha(self, alpha):
+        """The same configuration at another λ (a point of a regularization path)."""
+        params = {**self.params, "alpha": float(alpha)}
+        r = rates(params["penalty"], alpha, params["l1_ratio"])
+        return dataclasses.replace(self, params=params,
+                                   regularization=self.regularization._replace(**r._asdict()))
+
+
+def configure(estimator, units, n_samples):
+    """The :class:`TrainingConfig` of a fit of ``estimator`` on ``n_samples`` rows.
+
+    Parameters
+    ----------
+    estimator : BaseRegularizedMLP
+        The estimator, its parameters validated by scikit-learn's constraints.
+    units : list of int
+        ``[n_features, h_1, ..., n_outputs]``.
+    n_samples : int
+        Rows of the training data (after the early-stopping split).
+
+    Returns
+    -------
+    config : TrainingConfig
+    """
+    p = estimator.get_params(deep=False)
+    drop_rates = drop_rates_of(p["dropout"], len(units) - 2)
+    check_solver(p, drop_rates)
+    shape, block = input_masks(p, int(units[0]))
+    masked = p["dropblock"] > 0 or p["spatial_dropout"] > 0
+    regularization = Regularization(
+        *rates(p["penalty"], p["alpha"], p["l1_ratio"]),
+        max_norm=0.0 if p["max_norm"] is None else float(p["max_norm"]),
+        drop_rates=drop_rates, mask_shape=shape if masked else None, block_size=block,
+        dropblock_rate=float(p["dropblock"]),
+        dropblock_ramp=int(p["max_iter"]) if p["dropblock_schedule"] == "linear" else 0,
+        spatial_rate=float(p["spatial_dropout"]),
+        dropblock_per_feature=p["dropblock_scale"] == "feature",
+    )
+    network = Network(np.array(units, dtype=np.int64), ACTIVATION_CODES[p["activation"]],
+                      estimator._loss_code())
+    optimizer = None
+    if p["solver"] != "lbfgs":
+        optimizer = Optimizer(
+            solver=ADAM if p["solver"] == "adam" else SGD,
+            schedule=SCHEDULE_CODES[p["learning_rate"]], lr_init=float(p["learning_rate_init"]),
+            power_t=float(p["power_t"]), momentum=float(p["momentum"]),
+            nesterov=bool(p["nesterovs_momentum"]), beta_1=float(p["beta_1"]),
+            beta_2=float(p["beta_2"]), epsilon=float(p["epsilon"]),
+            batch_size=batch_size_of(p["batch_size"], n_samples), shuffle=bool(p["shuffle"]),
+        )
+    stopping = Stopping(float(p["tol"]), float(p["n_iter_no_change"]), DIVERGENCE_FACTOR,
+                        not p["early_stopping"])
+    return TrainingConfig(network, regularization, optimizer, stopping, p)
+
+
+def batch_size_of(batch_size, n_samples):
+    """Rows per batch: min(200, n) for 'auto', else clipped to [1, n] with scikit-learn's
+    warning."""
+    import warnings
+
+    if batch_size == "auto":
+        return min(200, n_samples)
+    if batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
+        )
+    return int(np.clip(batch_size, 1, n_samples))
+
+
+def hidden_sizes(hidden_layer_sizes):
+    """The hidden layer sizes as a list of positive ints, or a clear error."""
+    sizes = hidden_layer_sizes
+    sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+    if not all(isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h > 0
+               for h in sizes):
+        raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+    return sizes
+
+
+def drop_rates_of(dropout, n_hidden):
+    """The dropout rate of each hidden layer, or None when no layer drops."""
+    try:
+        rates_ = np.asarray(dropout, dtype=np.float64)
+    except (TypeError, ValueError):
+        rates_ = np.full(n_hidden + 1, np.nan)  # not numbers: rejected below
+    if rates_.ndim == 0:
+        rates_ = np.full(n_hidden, float(rates_))
+    if rates_.shape != (n_hidden,) or not np.all((rates_ >= 0) & (rates_ < 1)):
+        raise ValueError(
+            "dropout must be a float in [0, 1) or one such float per hidden layer "
+            f"({n_hidden}), got {dropout!r}."
+        )
+    return rates_ if np.any(rates_ > 0) else None
+
+
+def _int_tuple(value):
+    """``value`` (an int or a sequence of ints) as a tuple of Python ints, or None."""
+    values = (value,) if isinstance(value, Integral) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        return None
+    if not all(isinstance(v, Integral) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return None
+    return tuple(int(v) for v in values)
+
+
+def input_masks(p, n_features):
+    """(feature_shape, block) as int64 arrays, validated against the input width."""
+    shape = (n_features,) if p["feature_shape"] is None else _int_tuple(p["feature_shape"])
+    if shape is None or not 1 <= len(shape) <= 3 or min(shape) < 1:
+        raise ValueError(
+            f"feature_shape must be 1 to 3 positive integers, got {p['feature_shape']!r}."
+        )
+    if np.prod(shape) != n_features:
+        raise ValueError(
+            f"feature_shape={shape} holds {int(np.prod(shape))} features but X has "
+            f"{n_features} features."
+        )
+    block = _int_tuple(p["block_size"])
+    if isinstance(p["block_size"], Integral):
+        block = block * len(shape)
+    if block is None or len(block) != len(shape) or min(block) < 1:
+        raise ValueError(
+            f"block_size must be a positive integer or one per axis of feature_shape "
+            f"{shape}, got {p['block_size']!r}."
+        )
+    if p["dropblock"] > 0 and any(b > n for b, n in zip(block, shape)):
+        raise ValueError(
+            f"block_size={p['block_size']!r} is larger than an axis of feature_shape {shape}."
+        )
+    if p["spatial_dropout"] > 0 and len(shape) < 2:
+        raise ValueError(
+            "spatial_dropout drops whole channels and needs a channel axis: set "
+            f"feature_shape=(n_channels, ...), got feature_shape={p['feature_shape']!r}."
+        )
+    return np.array(shape, dtype=np.int64), np.array(block, dtype=np.int64)
+
+
+def check_solver(p, drop_rates):
+    """L-BFGS minimises a smooth, deterministic, unconstrained objective: refuse the rest."""
+    if p["solver"] != "lbfgs":
+        return
+    if not PENALTIES[p["penalty"]].smooth:
+        raise ValueError(
+            f"solver='lbfgs' needs a smooth objective: penalty={p['penalty']!r} is "
+            f"not supported with it. Use penalty in {', '.join(smooth_penalties())}, or "
+            "solver='adam' / 'sgd'."
+        )
+    stochastic = {"dropout": drop_rates is not None, "dropblock": p["dropblock"] > 0,
+                  "spatial_dropout": p["spatial_dropout"] > 0,
+                  "max_norm": p["max_norm"] is not None}
+    for name, active in stochastic.items():
+        if active:
+            raise ValueError(
+                f"solver='lbfgs' minimises a deterministic, unconstrained objective: "
+                f"{name}={p[name]!r} is not supported with it. Use "
+                "solver='adam' or 'sgd'."
+            )

@@ -1,0 +1,61 @@
+"""Fits and threads: one BLAS thread for small products, one fit per estimator at a time."""
+
+import contextlib
+import threading
+
+from threadpoolctl import ThreadpoolController
+
+#: multiply-adds of a batch's largest matrix product below which BLAS runs on one thread
+_SMALL_PRODUCT = 1 << 24
+_blas = {"controller": None, "users": 0, "limiter": None}  # shared by the fits of all threads
+_blas_lock = threading.Lock()
+
+#: ids of the estimator objects being fitted right now, in any thread
+_fitting = set()
+_fitting_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def blas_threads(units, batch_size):
+    """One BLAS thread for batch-sized products, as scikit-learn's KMeans does: threaded
+    OpenBLAS gains little on them on an idle machine and collapses when cores are shared.
+
+    The limit is process-wide, so concurrent fits share it: the first to enter sets it,
+    the last to leave restores the original (never one fit restoring it under another).
+    """
+    batch = 200 if batch_size == "auto" else batch_size
+    if batch * max(i * o for i, o in zip(units[:-1], units[1:])) > _SMALL_PRODUCT:
+        yield
+        return
+    with _blas_lock:
+        if _blas["controller"] is None:
+            _blas["controller"] = ThreadpoolController()
+        if _blas["users"] == 0:
+            _blas["limiter"] = _blas["controller"].limit(limits=1, user_api="blas")
+        _blas["users"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas["users"] -= 1
+            if _blas["users"] == 0:
+                _blas["limiter"].restore_original_limits()
+
+
+@contextlib.contextmanager
+def exclusive_fit(estimator):
+    """Refuse a second concurrent fit of the same estimator object (they would share
+    its buffers); different objects fit in parallel freely."""
+    with _fitting_lock:
+        if id(estimator) in _fitting:
+            raise RuntimeError(
+                f"This {type(estimator).__name__} is already being fitted in another "
+                "thread; fitting one estimator object from two threads at once would mix "
+                "their updates. Fit a clone per thread (sklearn.base.clone)."
+            )
+        _fitting.add(id(estimator))
+    try:
+        yield
+    finally:
+        with _fitting_lock:
+            _fitting.discard(id(estimator))
