@@ -37,6 +37,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
@@ -50,6 +51,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._callbacks import NO_TASK, start_cv_fit
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._threads import one_blas_thread
 from ._train import max_iter_reported_by_caller
 
 #: range of the default log-spaced grid of λ (``alphas=<int>``)
@@ -505,7 +507,8 @@ class _RegularizedMLPCVMixin:
         ]
         # threads unless the user chose a joblib backend: the kernels release the GIL, so
         # the folds share one process's compiled kernels (one compile, no loading per worker)
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+        with one_blas_thread(effective_n_jobs(self.n_jobs) > 1):
+            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         (models, n_selected), fold_scores = results[0][0], [r[0] for r in results[1:]]
         unconverged = sum(reached for _, reached in results)
         if unconverged:

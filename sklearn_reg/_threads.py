@@ -19,12 +19,26 @@ _fitting_lock = threading.Lock()
 def blas_threads(units, batch_size):
     """One BLAS thread for batch-sized products, as scikit-learn's KMeans does: threaded
     OpenBLAS gains little on them on an idle machine and collapses when cores are shared.
-
-    The limit is process-wide, so concurrent fits share it: the first to enter sets it,
-    the last to leave restores the original (never one fit restoring it under another).
     """
     batch = 200 if batch_size == "auto" else batch_size
     if batch * max(i * o for i, o in zip(units[:-1], units[1:])) > _SMALL_PRODUCT:
+        yield
+    else:
+        with one_blas_thread():
+            yield
+
+
+@contextlib.contextmanager
+def one_blas_thread(active=True):
+    """BLAS on one thread while inside (nothing if not ``active``).
+
+    For fits and for fits in parallel threads (the CV estimators' folds, stability
+    selection's halves), whose concurrent BLAS calls oversubscribe the cores many times
+    over otherwise. The limit is process-wide, so its holders share it: the first to
+    enter sets it, the last to leave restores the original (never one holder restoring
+    it under another).
+    """
+    if not active:
         yield
         return
     with _blas_lock:
