@@ -12,6 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from . import _kernels as K
 from ._base import BaseRegularizedMLP
+from ._penalties import mixed_penalties, penalty_parameter_doc, smooth_penalties
 
 _PARAMETERS = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -24,24 +25,9 @@ _PARAMETERS = """
     solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
         Optimizer. 'adam' and 'sgd' train in mini-batches in a compiled epoch kernel;
         'lbfgs' (full batch, :func:`scipy.optimize.minimize`) needs a smooth objective:
-        ``penalty`` 'l2' or None and no dropout.
+        ``penalty`` in """ + ", ".join(smooth_penalties()) + """ and no dropout.
 
-    penalty : {'l2', 'l1', 'wd', 'elasticnet', 'group'} or None, default='l2'
-        Regularizer of the weights (never the biases). With λ = ``alpha``:
-
-        - 'l2': λ·Σ W² added to the objective (its gradient 2λW goes through the
-          optimizer).
-        - 'l1': λ·Σ \\|W\\| applied as a proximal step after each update,
-          W ← sign(W)·max(\\|W\\| − τ, 0) with τ = η·λ for SGD and
-          τ = η·λ / (√v̂ + ε) per coordinate for Adam. It sets weights exactly to zero.
-        - 'wd': decoupled weight decay, W ← W − η·λ·W − (optimizer step), as AdamW.
-          Equal to 'l2' with half the ``alpha`` under SGD without momentum, different
-          with momentum and under Adam.
-        - 'elasticnet': λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·Σ W²), the L2 part as a
-          gradient and the L1 part as a prox.
-        - 'group': λ·Σ_j √h₁·‖W₁[j, :]‖₂ over the input features j, applied by block
-          soft-thresholding the rows of ``coefs_[0]``: removes whole features.
-        - None: no penalty.
+""" + penalty_parameter_doc() + """
 
     alpha : float, default=1e-4
         Penalty strength λ ≥ 0, per objective: J(W) = Σ s_i·loss_i / Σ s_i + λ·Ω(W),
@@ -50,7 +36,8 @@ _PARAMETERS = """
         ``weight_decay=2e-4``) is a stronger L2 than scikit-learn's default at B = 200.
 
     l1_ratio : float, default=0.5
-        Share of L1 in 'elasticnet', in [0, 1].
+        Share of L1 in the mixed penalties (""" + ", ".join(mixed_penalties()) + """), in
+        [0, 1].
 
     max_norm : float or None, default=None
         Max-norm constraint c > 0 (Srivastava et al., 2014): after each step, the

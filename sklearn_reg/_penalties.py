@@ -126,8 +126,8 @@ def penalty_table():
     """The registry as the reStructuredText list-table of the user guide."""
     lines = [".. list-table::", "   :header-rows: 1", "   :widths: 14 34 22 30", "",
              "   * - ``penalty``", "     - :math:`\\Omega(W)`",
-             "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd}, \\lambda_g)` at "
-             ":math:`\\lambda = 1, \\rho = l1\\_ratio`", "     - applied as"]
+             "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd}, \\lambda_g) / \\lambda`",
+             "     - applied as"]
     for name, spec in PENALTIES.items():
         at_one = ", ".join(_symbolic(x) for x in spec.rates(1.0, _RHO))
         lines += [f"   * - ``{name!r}``" if name else "   * - ``None``",
@@ -164,6 +164,12 @@ def _bullet(name, text, width=88):
 def smooth_penalties():
     """The names of the penalties that L-BFGS may minimise, as reprs for messages."""
     return [repr(p) for p, spec in PENALTIES.items() if spec.smooth]
+
+
+def mixed_penalties():
+    """The names of the penalties that ``l1_ratio`` mixes, as reprs."""
+    return [repr(p) for p, spec in PENALTIES.items()
+            if spec.rates(1.0, 0.25) != spec.rates(1.0, 0.75)]
 
 
 def feature_selecting_penalties():

@@ -30,9 +30,10 @@ from threadpoolctl import threadpool_limits
 
 from ._cv import regularization_path
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._penalties import feature_selecting_penalties
 
 #: penalties whose proximal step sets whole rows of ``coefs_[0]`` exactly to zero
-SPARSE_PENALTIES = ("group", "l1", "elasticnet")
+SPARSE_PENALTIES = feature_selecting_penalties()
 
 #: range of the default log-spaced grid of λ (``alphas=<int>``), for standardized data
 ALPHA_MIN, ALPHA_MAX = 1e-3, 3e-1
