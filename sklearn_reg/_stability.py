@@ -19,7 +19,6 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn import config_context
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, is_classifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -28,6 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from ._base import _max_iter_reported_by_caller
 from ._cv import regularization_path
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._penalties import feature_selecting_penalties
@@ -96,8 +96,11 @@ def selection_path(estimator, X, y, sample_weight, alphas, path_max_iter, seed, 
     """Boolean array (n_alphas, n_features): feature j is selected at ``alphas[k]``, i.e.
     its row of ``coefs_[0]`` is not exactly zero at that point of the warm-started path
     trained on (X, y). ``validate=False`` skips scikit-learn's checks of the parameters
-    and of finiteness, already made on the first path."""
-    with config_context(assume_finite=not validate, skip_parameter_validation=not validate):
+    and of finiteness, already made on the first path. Its fits are fixed budgets, on
+    purpose: reaching ``max_iter`` warns nothing, in whichever thread the path runs
+    (a thread-local switch, not the process-wide warnings filters)."""
+    with config_context(assume_finite=not validate, skip_parameter_validation=not validate), \
+            _max_iter_reported_by_caller():
         _, coefs, _, _ = regularization_path(
             X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
             sample_weight=sample_weight, random_state=seed,
@@ -433,8 +436,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
             for half, seed in zip(halves, seeds)
         ]
         threads = effective_n_jobs(self.n_jobs) > 1
-        with warnings.catch_warnings(), threadpool_limits(1 if threads else None, "blas"):
-            warnings.simplefilter("ignore", ConvergenceWarning)  # fixed budgets, on purpose
+        with threadpool_limits(1 if threads else None, "blas"):
             first = selection_path(*args[0], validate=True)  # checks the parameters once
             rest = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(selection_path)(*a, validate=False) for a in args[1:]

@@ -1,11 +1,15 @@
 """StabilitySelection: it finds the informative features, its error bound holds on
 noise, and it behaves as a scikit-learn feature selector."""
 
+import threading
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_friedman1
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
@@ -16,6 +20,8 @@ from sklearn_reg import (
     RegularizedMLPRegressor,
     RegularizedMLPRegressorCV,
     StabilitySelection,
+    _stability,
+    regularization_path,
 )
 from sklearn_reg._stability import (
     complementary_halves,
@@ -221,6 +227,44 @@ def test_template_estimator_is_left_unchanged(classification):
     assert template.get_params() == params
     assert not hasattr(template, "coefs_")
     assert selector.get_support()[:3].all()
+
+
+def _filters():
+    """The warnings filters, with their message and module patterns as strings."""
+    return [(action, getattr(message, "pattern", message), category,
+             getattr(module, "pattern", module), lineno)
+            for action, message, category, module, lineno in warnings.filters]
+
+
+def test_fixed_budgets_warn_nothing_and_leave_the_warnings_filters_alone(classification,
+                                                                         monkeypatch):
+    """Every path reaches max_iter on purpose and says nothing of it, in the worker
+    threads too, through a thread-local switch: the process-wide warnings filters,
+    which other threads read meanwhile, are the same before, during and after fit.
+
+    (scikit-learn's ``Parallel`` rebuilds the caller's filters in each worker, as
+    compiled patterns: the same filters, compared by their patterns.)"""
+    X, y = classification
+    template = RegularizedMLPClassifier(penalty="group", hidden_layer_sizes=(8,), max_iter=2)
+    seen = []  # (thread, warnings filters) at the start of each path
+
+    def observed_path(*args, **kwargs):
+        seen.append((threading.current_thread(), _filters()))
+        return regularization_path(*args, **kwargs)
+
+    monkeypatch.setattr(_stability, "regularization_path", observed_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = _filters()
+        StabilitySelection(template, **FAST, path_max_iter=2, n_jobs=2).fit(X, y)
+        after = _filters()
+    assert [w.message for w in caught if w.category is ConvergenceWarning] == []
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        clone(template).fit(X, y)  # what each path's first fit would say on its own
+    assert after == before
+    assert len(seen) == 2 * FAST["n_pairs"]
+    assert any(thread is not threading.main_thread() for thread, _ in seen)
+    assert all(filters == before for _, filters in seen)
 
 
 def test_sparse_input_selects_the_informative_columns(classification):
