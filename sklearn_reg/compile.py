@@ -14,14 +14,23 @@ signature that ``fit`` and ``predict`` use gets compiled and cached. It prints w
 compiled and how long it took. The cache lives where numba puts it: the package's
 ``__pycache__``, or ``NUMBA_CACHE_DIR`` if set (see the documentation page
 "First run and deployment").
+
+Building the package runs ``python -m sklearn_reg.compile --into DIR`` with
+``NUMBA_CPU_NAME=generic``: the same fits, whose cache files are then copied with a
+manifest into ``DIR``, the ``_prebuilt`` folder that ships in the wheel (see
+:mod:`sklearn_reg._jit`).
 """
 
 import argparse
+import hashlib
+import json
 import os
+import shutil
 import sys
 import time
 import warnings
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numba.core import event
@@ -121,6 +130,62 @@ def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
     return report
 
 
+def write_prebuilt(destination):
+    """Compile every kernel for a generic CPU and copy numba's files into ``destination``.
+
+    The process must run with ``NUMBA_CPU_NAME=generic`` (numba reads it at import) and
+    should use an empty ``NUMBA_CACHE_DIR``. ``destination`` receives one folder per
+    kernel folder of the package (``.`` for the package itself) holding each kernel's
+    index (``.nbi``) and data (``.nbc``) files, and :data:`sklearn_reg._jit.MANIFEST`,
+    which names the numba, Python and platform and each file's SHA-256 digest.
+
+    Parameters
+    ----------
+    destination : str
+        A folder, created if missing; usually ``sklearn_reg/_prebuilt`` of a build.
+
+    Returns
+    -------
+    n_files : int
+        The number of cache files written.
+
+    Raises
+    ------
+    RuntimeError
+        If numba does not compile for the generic CPU, or a signature that the fits
+        compiled is missing from numba's cache (then the shipped kernels would be
+        incomplete).
+    """
+    cpu = (str(numba.config.CPU_NAME).lower(), numba.config.CPU_FEATURES)
+    if cpu != _jit.GENERIC_CPU:
+        raise RuntimeError("write_prebuilt needs the environment variable "
+                           "NUMBA_CPU_NAME=generic (and no NUMBA_CPU_FEATURES).")
+    compile_kernels()
+    files = {}
+    for kernel in _jit.kernels:
+        if not kernel.signatures:
+            continue
+        writable = getattr(getattr(kernel, "_cache", None), "_writable", None)
+        overloads = writable._cache_file._load_index() if writable is not None else {}
+        missing = set(map(tuple, kernel.signatures)) - {tuple(key[0]) for key in overloads}
+        if missing or any(tuple(key[1][1:]) != _jit.GENERIC_CPU for key in overloads):
+            raise RuntimeError(f"the cache of {kernel.py_func.__qualname__} lacks generic code "
+                               f"for {sorted(map(str, missing)) or 'some signatures'}.")
+        folder = os.path.relpath(_jit._shipped_folder(kernel.py_func), _jit.PREBUILT_DIR)
+        target = os.path.join(destination, folder)
+        os.makedirs(target, exist_ok=True)
+        index = os.path.basename(writable._cache_file._index_path)
+        for name in [index, *sorted(set(overloads.values()))]:
+            shutil.copyfile(os.path.join(writable.cache_path, name), os.path.join(target, name))
+            with open(os.path.join(target, name), "rb") as f:
+                files.setdefault(folder, {})[name] = hashlib.sha256(f.read()).hexdigest()
+    manifest = {**_jit.interpreter_tag(), "cpu": list(_jit.GENERIC_CPU),
+                "sklearn_reg": __version__, "files": files}
+    with open(os.path.join(destination, _jit.MANIFEST), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+    return sum(len(names) for names in files.values())
+
+
 def cache_location():
     """Where numba caches the kernels in this process, or None if it does not.
 
@@ -156,8 +221,24 @@ def main(argv=None):
     )
     parser.add_argument("--dtype", choices=[*DTYPES, "all"], default="all",
                         help="input dtype to compile for (default: all)")
+    parser.add_argument("--into", metavar="DIR",
+                        help="also copy the compiled kernels with a manifest into DIR, as the "
+                             "package build does for its _prebuilt folder (needs "
+                             "NUMBA_CPU_NAME=generic)")
     args = parser.parse_args(argv)
     dtypes = DTYPES if args.dtype == "all" else (args.dtype,)
+    if args.into:
+        if args.dtype != "all":
+            parser.error("--into compiles every dtype: leave out --dtype")
+        start = time.perf_counter()
+        try:
+            n_files = write_prebuilt(args.into)
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"sklearn_reg {__version__}: {n_files} cache files of generic-CPU kernels in "
+              f"{args.into} ({time.perf_counter() - start:.1f} s)")
+        return 0
 
     location = cache_location()
     print(f"sklearn_reg {__version__}: compiling the kernels for "
