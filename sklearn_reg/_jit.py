@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import stat
 import sys
 import tempfile
@@ -355,18 +356,43 @@ def interpreter_tag():
 
 
 @functools.lru_cache(maxsize=None)
-def _read_manifest(path, numba_version):
+def _read_manifest(path, numba_version, package_dir, modified):
+    """The manifest at ``path`` if it fits; read once per file version (the arguments)."""
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
         tag = interpreter_tag()
         if not (isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
                 and all(manifest.get(k) == v for k, v in tag.items())
-                and tuple(manifest.get("cpu", ())) == GENERIC_CPU):
+                and tuple(manifest.get("cpu", ())) == GENERIC_CPU
+                and manifest.get("sources") == source_digests()):
             return None
         return manifest
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         return None
+
+
+def source_digests():
+    """The SHA-256 digest of every Python file of the package, by path relative to it.
+
+    The shipped kernels are used only if the package's sources are those they were
+    compiled from: numba's own check looks at one kernel's file only, while a kernel
+    holds the compiled code of the functions it calls from other files.
+
+    Returns
+    -------
+    digests : dict
+    """
+    digests = {}
+    for folder, subfolders, names in os.walk(PACKAGE_DIR):
+        subfolders[:] = sorted(d for d in subfolders if d not in ("__pycache__", "_prebuilt"))
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+                digests[os.path.relpath(path, PACKAGE_DIR).replace(os.sep, "/")] = digest
+    return digests
 
 
 def shipped_manifest():
@@ -380,7 +406,66 @@ def shipped_manifest():
         what the kernels were compiled for. None when there are no shipped kernels or
         they were compiled for another numba, Python or platform.
     """
-    return _read_manifest(os.path.join(PREBUILT_DIR, MANIFEST), numba.__version__)
+    path = os.path.join(PREBUILT_DIR, MANIFEST)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _read_manifest(path, numba.__version__, PACKAGE_DIR, (st.st_mtime_ns, st.st_size))
+
+
+def save_shipped(destination, dispatchers):
+    """Copy the generic-CPU cache files of ``dispatchers`` with a manifest to ``destination``.
+
+    ``destination`` becomes a folder like :data:`PREBUILT_DIR`: one subfolder per
+    kernel folder of the package (``.`` for the package itself) holding each kernel's
+    index (``.nbi``) and data (``.nbc``) files, and :data:`MANIFEST`, which names the
+    numba, Python and platform, the digest of every source file (:func:`source_digests`)
+    and of every cache file.
+
+    Parameters
+    ----------
+    destination : str
+        A folder, created if missing.
+    dispatchers : list of numba.core.registry.CPUDispatcher
+        Kernels made by :func:`jit`, compiled in this process with
+        ``NUMBA_CPU_NAME=generic``; those with no compiled signature are left out.
+
+    Returns
+    -------
+    n_files : int
+        The number of cache files written.
+
+    Raises
+    ------
+    RuntimeError
+        If a compiled signature is missing from a kernel's cache in numba's location,
+        or is not generic-CPU code: the shipped kernels would be incomplete or wrong.
+    """
+    files = {}
+    for dispatcher in dispatchers:
+        if not dispatcher.signatures:
+            continue
+        writable = getattr(getattr(dispatcher, "_cache", None), "_writable", None)
+        overloads = writable._cache_file._load_index() if writable is not None else {}
+        keys = [key for key in overloads if tuple(key[1][1:]) == GENERIC_CPU]
+        missing = set(map(tuple, dispatcher.signatures)) - {tuple(key[0]) for key in keys}
+        if missing:
+            raise RuntimeError(f"numba's cache of {dispatcher.py_func.__qualname__} lacks "
+                               f"generic-CPU code for {sorted(map(str, missing))}.")
+        folder = os.path.relpath(_shipped_folder(dispatcher.py_func), PREBUILT_DIR)
+        os.makedirs(os.path.join(destination, folder), exist_ok=True)
+        index = os.path.basename(writable._cache_file._index_path)
+        for name in [index, *sorted({overloads[key] for key in keys})]:
+            target = os.path.join(destination, folder, name)
+            shutil.copyfile(os.path.join(writable.cache_path, name), target)
+            with open(target, "rb") as f:
+                files.setdefault(folder, {})[name] = hashlib.sha256(f.read()).hexdigest()
+    manifest = {**interpreter_tag(), "cpu": list(GENERIC_CPU), "sources": source_digests(),
+                "files": files}
+    with open(os.path.join(destination, MANIFEST), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+    return sum(len(names) for names in files.values())
 
 
 def _has_ready_made(py_func):

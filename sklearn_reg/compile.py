@@ -22,10 +22,7 @@ manifest into ``DIR``, the ``_prebuilt`` folder that ships in the wheel (see
 """
 
 import argparse
-import hashlib
-import json
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -161,29 +158,7 @@ def write_prebuilt(destination):
         raise RuntimeError("write_prebuilt needs the environment variable "
                            "NUMBA_CPU_NAME=generic (and no NUMBA_CPU_FEATURES).")
     compile_kernels()
-    files = {}
-    for kernel in _jit.kernels:
-        if not kernel.signatures:
-            continue
-        writable = getattr(getattr(kernel, "_cache", None), "_writable", None)
-        overloads = writable._cache_file._load_index() if writable is not None else {}
-        missing = set(map(tuple, kernel.signatures)) - {tuple(key[0]) for key in overloads}
-        if missing or any(tuple(key[1][1:]) != _jit.GENERIC_CPU for key in overloads):
-            raise RuntimeError(f"the cache of {kernel.py_func.__qualname__} lacks generic code "
-                               f"for {sorted(map(str, missing)) or 'some signatures'}.")
-        folder = os.path.relpath(_jit._shipped_folder(kernel.py_func), _jit.PREBUILT_DIR)
-        target = os.path.join(destination, folder)
-        os.makedirs(target, exist_ok=True)
-        index = os.path.basename(writable._cache_file._index_path)
-        for name in [index, *sorted(set(overloads.values()))]:
-            shutil.copyfile(os.path.join(writable.cache_path, name), os.path.join(target, name))
-            with open(os.path.join(target, name), "rb") as f:
-                files.setdefault(folder, {})[name] = hashlib.sha256(f.read()).hexdigest()
-    manifest = {**_jit.interpreter_tag(), "cpu": list(_jit.GENERIC_CPU),
-                "sklearn_reg": __version__, "files": files}
-    with open(os.path.join(destination, _jit.MANIFEST), "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1, sort_keys=True)
-    return sum(len(names) for names in files.values())
+    return _jit.save_shipped(destination, _jit.kernels)
 
 
 def cache_location():
