@@ -22,6 +22,11 @@ writer can leave it pointing at another signature's data: numba issue #4807). An
 else (another numba, Python or platform, an edited source, a truncated or corrupt
 file) is a miss: numba compiles and saves in location 1, as without shipped kernels.
 
+Generic code runs the epochs of ``asv_bench/compare.py`` 1.4-1.5x slower than code for
+the host CPU (no AVX), so location 1 comes first: ``python -m sklearn_reg.compile``
+compiles host code there, ignoring the shipped kernels, and every later process runs
+that instead.
+
 When numba finds no writable location at all (a read-only installation run by a user
 without a writable home, as in many containers), the kernels are cached in a per-user
 folder of the system's temporary directory, or, failing that, not cached; either way a
@@ -73,6 +78,11 @@ MANIFEST = "manifest.json"
 
 #: the CPU part (name, features) of numba's key of code that runs on any CPU
 GENERIC_CPU = ("generic", "")
+
+#: whether the shipped kernels are read; ``SKLEARN_REG_SHIPPED_KERNELS=0`` turns them off
+#: (then numba compiles code for this CPU on first use, as in a source checkout), and
+#: :func:`sklearn_reg.compile.compile_kernels` turns them off while it compiles
+use_shipped = os.environ.get("SKLEARN_REG_SHIPPED_KERNELS", "1").strip() != "0"
 
 
 def jit(py_func, **options):
@@ -151,6 +161,8 @@ class KernelCache(caching._Cache):
                 return cres
         codegen = target_context.codegen()
         for folder in self._read_only:
+            if folder.shipped and not use_shipped:
+                continue
             cres = folder.load(sig, codegen, target_context)
             if cres is not None:
                 return cres
@@ -246,6 +258,7 @@ class _ReadOnlyFolder:
         self._py_func = py_func
         self._file = file
         self._cpu = cpu
+        self.shipped = cpu is not None
 
     def load(self, sig, codegen, target_context):
         """The compiled code of ``sig``, or None."""

@@ -295,6 +295,20 @@ def test_shipped_kernel_is_loaded_without_compiling(shipped_probe, tmp_path):
     assert not any((tmp_path / "user-cache").rglob("*.nbi"))  # nothing to save
 
 
+def test_compile_kernels_ignores_the_shipped_kernels_to_cache_host_code(shipped_probe,
+                                                                       monkeypatch):
+    _, load = shipped_probe
+    monkeypatch.setattr(_jit, "use_shipped", False)  # as compile_kernels does meanwhile
+    user = load()
+    assert user.twice(21) == 42
+    assert _stats(user.twice) == (0, 1)
+    monkeypatch.setattr(_jit, "use_shipped", True)
+    again = load()
+    assert again.twice(21) == 42
+    assert _stats(again.twice) == (1, 0)
+    assert again.twice.stats.cache_path  # from numba's location, read first
+
+
 def test_shipped_kernel_needs_the_sources_it_was_compiled_from(shipped_probe):
     folder, load = shipped_probe
     with open(folder / "probe_kernel.py", "a") as f:

@@ -10,6 +10,7 @@ predictions.
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -50,6 +51,7 @@ CHILD = textwrap.dedent("""
         "loaded": sorted(_jit.filename_base(k.py_func) for k in _jit.kernels
                          if sum(k.stats.cache_hits.values())),
         "notices": [str(w.message) for w in caught if w.category.__name__ == "CompileNotice"],
+        "warnings": sorted({w.category.__name__ for w in caught}),
         "proba": proba.tolist(),
     }))
 """)
@@ -111,12 +113,21 @@ def venv(wheel, tmp_path_factory):
     return python
 
 
-def _fit(python, tmp, pythonpath=None, numba_version=None):
-    home = tmp / "home"
-    home.mkdir(exist_ok=True)
-    env = _clean_env(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+def _fit(python, tmp, pythonpath=None, numba_version=None, home=None):
+    """Fit and predict in a fresh process of ``python``; its report.
+
+    With ``pythonpath`` the package is imported from there, with an empty
+    ``NUMBA_CACHE_DIR`` unless ``home`` is given (then numba looks for its locations).
+    """
+    env = _clean_env(TMPDIR=str(tmp))
+    if home is None:
+        home = tmp / "home"
+        home.mkdir(exist_ok=True)
+        if pythonpath:
+            env.update(NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(Path(home) / ".cache"))
     if pythonpath:
-        env.update(PYTHONPATH=str(pythonpath), NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
+        env.update(PYTHONPATH=str(pythonpath))
     args = [numba_version] if numba_version else []
     out = subprocess.run([str(python), "-c", CHILD, *args], cwd=tmp, env=env,
                          capture_output=True, text=True, check=False)
@@ -196,3 +207,27 @@ def test_truncated_shipped_file_falls_back_to_compiling(venv, first_fit, tmp_pat
     assert report["package"].startswith(str(site))
     assert base.split(".", 1)[1].rsplit("-", 1)[0] in report["compiled"]
     _assert_compiled_with_same_predictions(report, first_fit)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_read_only_install_without_home_uses_the_shipped_kernels_without_warning(
+        venv, first_fit, tmp_path):
+    site = _installed_copy(venv, tmp_path)
+    home = site / "nonexistent"  # a HOME that cannot be created
+    if os.geteuid() == 0:  # root writes through permissions: stop it as test_cache does
+        (site / "sklearn_reg" / "__pycache__").write_text("")
+        (tmp_path / "a-file").write_text("")
+        home = tmp_path / "a-file" / "home"
+    paths = [site, *site.rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        report = _fit(venv, tmp_path, pythonpath=site, home=home)
+    finally:
+        for path in paths:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    assert report["package"].startswith(str(site))
+    assert report["compiled"] == []
+    assert "KernelCacheWarning" not in report["warnings"]
+    assert report["notices"] == []
+    np.testing.assert_array_equal(report["proba"], first_fit["proba"])
