@@ -28,7 +28,6 @@ from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sklearn_reg import RegularizedMLPClassifier
 
@@ -80,11 +79,12 @@ pipe = Pipeline([
     ("classify", RegularizedMLPClassifier(
         hidden_layer_sizes=(100,), penalty="l2", alpha=1e-4, max_iter=200, random_state=0)),
 ])
-# threads: the compiled kernels release the GIL and are shared by every fit; one BLAS
-# thread per fit, so that two fits at a time do not oversubscribe the cores
+# threads: the compiled kernels release the GIL and are shared by every fit, which (as
+# prediction) runs its batch-sized products on one BLAS thread: two at a time do not
+# oversubscribe the cores
 search = GridSearchCV(pipe, {"select__estimator__alpha": alphas}, cv=3, n_jobs=2,
                       refit=strongest_within_one_standard_error)
-with parallel_backend("threading"), threadpool_limits(1, "blas"):
+with parallel_backend("threading"):
     search.fit(X_train, y_train)
 elapsed = time.perf_counter() - start
 

@@ -285,6 +285,7 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         params = self._flat_params()
         out = np.empty((X.shape[0], self.n_outputs_), dtype=params.dtype)
         network = Network(self._units(), ACTIVATION_CODES[self.activation], self._loss_code())
-        K.predict_raw(data_record(X, params.dtype), params, network, out)
+        with blas_threads(network.units, min(X.shape[0], K.PREDICT_CHUNK)):
+            K.predict_raw(data_record(X, params.dtype), params, network, out)
         K.output_activation(out, self._loss_code())
         return out

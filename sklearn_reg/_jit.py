@@ -1,33 +1,56 @@
 """The one numba decorator of every kernel module, and where its compiled code is cached.
 
-numba caches a compiled function beside its source (the package's ``__pycache__``) or,
-if that folder is read-only, in the user's cache directory (``~/.cache/numba``); a
-user-set ``NUMBA_CACHE_DIR`` takes precedence over both. When none of these is
-writable (a read-only installation run by a user without a writable home, as in many
-containers), numba refuses to cache and ``@njit(cache=True)`` raises at import. The
-decorator here then caches in a per-user folder of the system's temporary directory,
-or, failing that, compiles without a cache; either way it warns once, with
-:class:`~sklearn_reg.exceptions.KernelCacheWarning`, how to make the cache persistent
-(unless the kernels were compiled ahead of use into the package, see below: then
-nothing compiles and there is nothing to warn about).
+Each kernel's compiled code is looked up, per signature, in three places, first hit wins:
 
-numba reads a cache only where it can also write, so kernels compiled ahead of use
-into a read-only package's ``__pycache__`` (``python -m sklearn_reg.compile`` run by
-the installer) would be ignored by every other user. When numba caches a kernel
-elsewhere and that location holds no index for it yet, the decorator copies the
-kernel's files from the package's ``__pycache__`` there: the other users start warm.
+1. numba's own cache location, where numba also saves what it compiles:
+   ``NUMBA_CACHE_DIR`` if set, else the package's ``__pycache__`` if writable, else the
+   user's cache directory (``~/.cache/numba``);
+2. the package's ``__pycache__`` when numba caches elsewhere (kernels compiled ahead of
+   use by ``python -m sklearn_reg.compile`` run by whoever installed the package), read
+   only, as numba itself reads a cache only where it can write;
+3. the kernels shipped in the package, ``sklearn_reg/_prebuilt/``: compiled when the
+   wheel was built, for a generic CPU of the platform (``NUMBA_CPU_NAME=generic``, code
+   that runs on any CPU of the architecture). numba's index key holds the CPU's name
+   and features (``CPUCodegen.magic_tuple``); for this folder they are replaced by the
+   generic ones recorded in its manifest, ``_prebuilt/manifest.json``.
+
+The read-only folders are used only when the manifest names this numba and Python
+version and every file's SHA-256 digest matches; numba's index then also checks the
+source file's content hash and the function's bytecode, and each loaded entry is checked
+to be the function and signature asked for (numba's index has no lock, so a racing
+writer can leave it pointing at another signature's data: numba issue #4807). Anything
+else (another numba, Python or platform, an edited source, a truncated or corrupt
+file) is a miss: numba compiles and saves in location 1, as without shipped kernels.
+
+Generic code runs the epochs of ``asv_bench/compare.py`` 1.4-1.5x slower than code for
+the host CPU (no AVX), so location 1 comes first: ``python -m sklearn_reg.compile``
+compiles host code there, ignoring the shipped kernels, and every later process runs
+that instead.
+
+When numba finds no writable location at all (a read-only installation run by a user
+without a writable home, as in many containers), the kernels are cached in a per-user
+folder of the system's temporary directory, or, failing that, not cached; either way a
+:class:`~sklearn_reg.exceptions.KernelCacheWarning` says so once, how to make the cache
+persistent, unless ready-made kernels (2 or 3) exist: then nothing compiles and there is
+nothing to warn about.
 """
 
 import contextlib
-import glob
+import functools
+import hashlib
+import json
 import os
+import pickle
 import shutil
 import stat
+import sys
 import tempfile
-import uuid
+import types
 
 import numba
 from numba import njit
+from numba.core import caching, compiler, sigutils
+from numba.core.dispatcher import Dispatcher
 
 from ._warnings import warn_from_caller
 from .exceptions import KernelCacheWarning
@@ -44,6 +67,23 @@ kernels = []
 #: None while numba's own locations work, then the fallback directory, or "" for no cache
 fallback_directory = None
 
+#: the package's folder; kernels of modules below it can come from :data:`PREBUILT_DIR`
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+#: the kernels shipped in the package, compiled for a generic CPU when it was built
+PREBUILT_DIR = os.path.join(PACKAGE_DIR, "_prebuilt")
+
+#: the file of :data:`PREBUILT_DIR` that says for what its kernels were compiled
+MANIFEST = "manifest.json"
+
+#: the CPU part (name, features) of numba's key of code that runs on any CPU
+GENERIC_CPU = ("generic", "")
+
+#: whether the shipped kernels are read; ``SKLEARN_REG_SHIPPED_KERNELS=0`` turns them off
+#: (then numba compiles code for this CPU on first use, as in a source checkout), and
+#: :func:`sklearn_reg.compile.compile_kernels` turns them off while it compiles
+use_shipped = os.environ.get("SKLEARN_REG_SHIPPED_KERNELS", "1").strip() != "0"
+
 
 def jit(py_func, **options):
     """Compile ``py_func`` with numba in nopython mode, cached on disk where possible.
@@ -58,14 +98,16 @@ def jit(py_func, **options):
     Returns
     -------
     dispatcher : numba.core.registry.CPUDispatcher
-        The compiled kernel (compiled lazily, at its first call per signature).
+        The compiled kernel (compiled lazily, at its first call per signature), whose
+        cache is a :class:`KernelCache`.
 
     See Also
     --------
     fallback_cache_dir : The directory used when numba's own locations fail.
     """
-    dispatcher = _cached_jit(py_func, {**OPTIONS, **options})
-    _seed_from_package_cache(dispatcher, py_func)
+    dispatcher = njit(**{**OPTIONS, **options})(py_func)
+    if isinstance(dispatcher, Dispatcher):  # not under NUMBA_DISABLE_JIT
+        dispatcher._cache = KernelCache(py_func, _writable_cache(py_func))
     kernels.append(dispatcher)
     return dispatcher
 
@@ -79,48 +121,219 @@ def helper(py_func):
     return jit(py_func, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-def _cached_jit(py_func, options):
-    global fallback_directory
-    try:  # numba's locations: NUMBA_CACHE_DIR, the package's __pycache__, the user cache
-        return njit(cache=True, **options)(py_func)
-    except RuntimeError as error:
-        if "cannot cache" not in str(error):
-            raise
-    if fallback_directory is None:
-        fallback_directory = fallback_cache_dir() or ""
-        prebuilt = bool(_package_cache_files(py_func, "nbi"))  # copied there: no compile
-        if not (fallback_directory and prebuilt):
-            _warn_about_fallback(py_func, fallback_directory)
-    if fallback_directory:
-        with _numba_cache_dir(fallback_directory):
-            try:
-                return njit(cache=True, **options)(py_func)
-            except RuntimeError as error:  # the directory became unusable meanwhile
-                if "cannot cache" not in str(error):
-                    raise
-    return njit(**options)(py_func)
+# -- the cache of one kernel ----------------------------------------------------------
 
 
-def _seed_from_package_cache(dispatcher, py_func):
-    """Copy the kernel's cache files from the package's ``__pycache__`` to numba's choice.
+class KernelCache(caching._Cache):
+    """numba's cache of one kernel, then the read-only folders of ready-made kernels.
 
-    Only when numba caches the kernel elsewhere and holds no index for it there; never
-    raises (a failed copy only means a compile). The index is copied last and each file
-    is renamed into place, so a concurrent process never sees an index without its data.
+    Parameters
+    ----------
+    py_func : function
+        The kernel.
+    writable : numba.core.caching.FunctionCache or None
+        numba's cache in its own location (where compiled code is saved), or None when
+        there is no writable location.
     """
-    stats = getattr(dispatcher, "stats", None)  # none under NUMBA_DISABLE_JIT
-    target = stats.cache_path if stats is not None else None
-    if target is None or os.path.abspath(target) == _package_cache(py_func):
-        return
-    try:
-        indexes = _package_cache_files(py_func, "nbi")
-        if not indexes or any(os.path.exists(os.path.join(target, os.path.basename(i)))
-                              for i in indexes):
+
+    def __init__(self, py_func, writable):
+        self._py_func = py_func
+        self._writable = writable
+        self._read_only = _read_only_folders(py_func, writable)
+        self._enabled = True
+
+    def __repr__(self):
+        return f"<KernelCache py_func={self._py_func.__qualname__!r}>"
+
+    @property
+    def cache_path(self):
+        """The folder where compiled code is saved, or None."""
+        return None if self._writable is None else self._writable.cache_path
+
+    def load_overload(self, sig, target_context):
+        """The compiled code of ``sig`` from the first folder holding it, or None."""
+        if not self._enabled:
+            return None
+        target_context.refresh()
+        if self._writable is not None:
+            cres = self._writable.load_overload(sig, target_context)
+            if cres is not None:
+                return cres
+        codegen = target_context.codegen()
+        for folder in self._read_only:
+            if folder.shipped and not use_shipped:
+                continue
+            cres = folder.load(sig, codegen, target_context)
+            if cres is not None:
+                return cres
+        return None
+
+    def save_overload(self, sig, data):
+        """Save compiled code in numba's location (the read-only folders stay as they are)."""
+        if self._enabled and self._writable is not None:
+            self._writable.save_overload(sig, data)
+
+    def enable(self):
+        """Use the cache."""
+        self._enabled = True
+
+    def disable(self):
+        """Neither load nor save."""
+        self._enabled = False
+
+    def flush(self):
+        """Empty numba's index of the kernel."""
+        if self._writable is not None:
+            self._writable.flush()
+
+
+class _CheckedIndexFile(caching.IndexDataCacheFile):
+    """numba's index and data files of one kernel; unreadable files count as missing.
+
+    With ``digests`` (file name → SHA-256 hex digest), a file is read only if its
+    content has that digest.
+    """
+
+    def __init__(self, cache_path, filename_base, source_stamp, digests=None):
+        super().__init__(cache_path, filename_base, source_stamp)
+        self._digests = digests
+
+    def _verified(self, path):
+        if self._digests is None:
             return
-        for path in _package_cache_files(py_func, "nbc") + indexes:
-            _copy_atomically(path, os.path.join(target, os.path.basename(path)))
-    except OSError:
-        pass
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if self._digests.get(os.path.basename(path)) != digest:
+            raise ValueError(f"{path} is not the file that was shipped")
+
+    def _load_index(self):
+        try:
+            if self._digests is not None and not os.path.exists(self._index_path):
+                return {}
+            self._verified(self._index_path)
+            return super()._load_index()
+        except Exception:  # truncated, corrupt, of another format: as if empty
+            return {}
+
+    def _load_data(self, name):
+        path = self._data_path(name)
+        with open(path, "rb") as f:
+            data = f.read()
+        if self._digests is not None and \
+                self._digests.get(name) != hashlib.sha256(data).hexdigest():
+            raise ValueError(f"{path} is not the file that was shipped")
+        return pickle.loads(data)
+
+
+class _WritableCache(caching.FunctionCache):
+    """numba's cache of a kernel in numba's location, read with the checks of this module."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file = _CheckedIndexFile(self._cache_path, self._impl.filename_base,
+                                             self._impl.locator.get_source_stamp())
+
+    def _load_overload(self, sig, target_context):
+        if not self._enabled:
+            return None
+        key = self._index_key(sig, target_context.codegen())
+        return _load_checked(self._cache_file, key, self._py_func, sig, target_context)
+
+
+class _ReadOnlyFolder:
+    """A folder of ready-made cache files of one kernel, keyed for one CPU.
+
+    Parameters
+    ----------
+    py_func : function
+        The kernel.
+    file : _CheckedIndexFile
+        Its index and data files there.
+    cpu : tuple or None
+        The CPU part of numba's key for the files (name, features), or None for the
+        CPU of this process.
+    """
+
+    def __init__(self, py_func, file, cpu=None):
+        self._py_func = py_func
+        self._file = file
+        self._cpu = cpu
+        self.shipped = cpu is not None
+
+    def load(self, sig, codegen, target_context):
+        """The compiled code of ``sig``, or None."""
+        magic = codegen.magic_tuple()
+        if self._cpu is not None:
+            magic = (magic[0], *self._cpu)
+        key = caching.Cache._index_key(types.SimpleNamespace(_py_func=self._py_func), sig,
+                                       types.SimpleNamespace(magic_tuple=lambda: magic))
+        return _load_checked(self._file, key, self._py_func, sig, target_context)
+
+
+def _load_checked(cache_file, key, py_func, sig, target_context):
+    """The entry ``key`` of ``cache_file`` rebuilt, if it is ``py_func`` for ``sig``; or None.
+
+    Never raises: a missing, unreadable or mismatched entry means a compile.
+    """
+    try:
+        payload = cache_file.load(key)
+        if payload is None or not _is_entry_of(payload, py_func, sig):
+            return None
+        return compiler.CompileResult._rebuild(target_context, *payload)
+    except Exception:
+        return None
+
+
+def _is_entry_of(payload, py_func, sig):
+    """Whether a reduced compile result is of ``py_func`` and the argument types ``sig``."""
+    fndesc, signature = payload[1], payload[3]
+    args, _ = sigutils.normalize_signature(sig)
+    return (fndesc.qualname == py_func.__qualname__ and fndesc.modname == py_func.__module__
+            and tuple(signature.args) == tuple(args))
+
+
+# -- where the ready-made kernels are --------------------------------------------------
+
+
+def _read_only_folders(py_func, writable):
+    """The read-only folders to look in after numba's location, in order."""
+    source = os.path.abspath(py_func.__code__.co_filename)
+    if not os.path.isfile(source):
+        return []
+    stamp = (writable._impl.locator.get_source_stamp() if writable is not None
+             else caching.InTreeCacheLocator(py_func, source).get_source_stamp())
+    base = filename_base(py_func)
+    folders = []
+    pycache = _package_cache(py_func)
+    if writable is None or os.path.abspath(writable.cache_path) != pycache:
+        folders.append(_ReadOnlyFolder(py_func, _CheckedIndexFile(pycache, base, stamp)))
+    manifest = shipped_manifest()
+    shipped = _shipped_folder(py_func)
+    if manifest is not None and shipped is not None:
+        digests = manifest["files"].get(os.path.relpath(shipped, PREBUILT_DIR), {})
+        folders.append(_ReadOnlyFolder(py_func, _CheckedIndexFile(shipped, base, stamp, digests),
+                                       cpu=GENERIC_CPU))
+    return folders
+
+
+def filename_base(py_func):
+    """The start of the names of numba's cache files of ``py_func``.
+
+    ``<module>.<qualname>-<first line>.py<major><minor><abiflags>``, as numba's
+    ``CacheImpl.get_filename_base`` makes it.
+
+    Parameters
+    ----------
+    py_func : function
+
+    Returns
+    -------
+    base : str
+    """
+    module = os.path.splitext(os.path.basename(py_func.__code__.co_filename))[0]
+    qualname = py_func.__qualname__.replace("<", "").replace(">", "")
+    version = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
+    return f"{module}.{qualname}-{py_func.__code__.co_firstlineno}.py{version}"
 
 
 def _package_cache(py_func):
@@ -129,23 +342,177 @@ def _package_cache(py_func):
                         "__pycache__")
 
 
-def _package_cache_files(py_func, extension):
-    """The kernel's numba cache files of ``extension`` (nbi: index, nbc: data) there."""
-    module = os.path.splitext(os.path.basename(py_func.__code__.co_filename))[0]
-    qualname = py_func.__qualname__.replace("<", "").replace(">", "")
-    base = f"{module}.{qualname}-{py_func.__code__.co_firstlineno}.py"  # numba's file names
-    return glob.glob(os.path.join(glob.escape(_package_cache(py_func)),
-                                  f"{glob.escape(base)}*.{extension}"))
+def _shipped_folder(py_func):
+    """The folder of :data:`PREBUILT_DIR` for the kernel's module, or None if not ours."""
+    source_dir = os.path.dirname(os.path.abspath(py_func.__code__.co_filename))
+    relative = os.path.relpath(source_dir, PACKAGE_DIR)
+    if relative.startswith(os.pardir) or os.path.isabs(relative):
+        return None
+    return os.path.normpath(os.path.join(PREBUILT_DIR, relative))
 
 
-def _copy_atomically(source, destination):
-    partial = f"{destination}.tmp.{uuid.uuid4().hex[:16]}"
+def interpreter_tag():
+    """What the shipped kernels must have been compiled with: numba, Python, platform.
+
+    Returns
+    -------
+    tag : dict
+        ``numba`` (its version), ``python`` (``major.minor`` and ABI flags) and
+        ``machine`` (the LLVM target triple of this process).
+    """
+    from llvmlite import binding
+
+    return {"numba": numba.__version__,
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}"
+                      f"{getattr(sys, 'abiflags', '')}",
+            "machine": binding.get_process_triple()}
+
+
+@functools.lru_cache(maxsize=None)
+def _read_manifest(path, numba_version, package_dir, modified):
+    """The manifest at ``path`` if it fits; read once per file version (the arguments)."""
     try:
-        shutil.copyfile(source, partial)
-        os.replace(partial, destination)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        tag = interpreter_tag()
+        if not (isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
+                and all(manifest.get(k) == v for k, v in tag.items())
+                and tuple(manifest.get("cpu", ())) == GENERIC_CPU
+                and manifest.get("sources") == source_digests()):
+            return None
+        return manifest
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def source_digests():
+    """The SHA-256 digest of every Python file of the package, by path relative to it.
+
+    The shipped kernels are used only if the package's sources are those they were
+    compiled from: numba's own check looks at one kernel's file only, while a kernel
+    holds the compiled code of the functions it calls from other files.
+
+    Returns
+    -------
+    digests : dict
+    """
+    digests = {}
+    for folder, subfolders, names in os.walk(PACKAGE_DIR):
+        subfolders[:] = sorted(d for d in subfolders if d not in ("__pycache__", "_prebuilt"))
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+                digests[os.path.relpath(path, PACKAGE_DIR).replace(os.sep, "/")] = digest
+    return digests
+
+
+def shipped_manifest():
+    """The manifest of the shipped kernels if they fit this process, else None.
+
+    Returns
+    -------
+    manifest : dict or None
+        ``files`` maps each folder of :data:`PREBUILT_DIR` (relative to it) to its files
+        and their SHA-256 digests; the keys of :func:`interpreter_tag` and ``cpu`` say
+        what the kernels were compiled for. None when there are no shipped kernels or
+        they were compiled for another numba, Python or platform.
+    """
+    path = os.path.join(PREBUILT_DIR, MANIFEST)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _read_manifest(path, numba.__version__, PACKAGE_DIR, (st.st_mtime_ns, st.st_size))
+
+
+def save_shipped(destination, dispatchers):
+    """Copy the generic-CPU cache files of ``dispatchers`` with a manifest to ``destination``.
+
+    ``destination`` becomes a folder like :data:`PREBUILT_DIR`: one subfolder per
+    kernel folder of the package (``.`` for the package itself) holding each kernel's
+    index (``.nbi``) and data (``.nbc``) files, and :data:`MANIFEST`, which names the
+    numba, Python and platform, the digest of every source file (:func:`source_digests`)
+    and of every cache file.
+
+    Parameters
+    ----------
+    destination : str
+        A folder, created if missing.
+    dispatchers : list of numba.core.registry.CPUDispatcher
+        Kernels made by :func:`jit`, compiled in this process with
+        ``NUMBA_CPU_NAME=generic``; those with no compiled signature are left out.
+
+    Returns
+    -------
+    n_files : int
+        The number of cache files written.
+
+    Raises
+    ------
+    RuntimeError
+        If a compiled signature is missing from a kernel's cache in numba's location,
+        or is not generic-CPU code: the shipped kernels would be incomplete or wrong.
+    """
+    files = {}
+    for dispatcher in dispatchers:
+        if not dispatcher.signatures:
+            continue
+        writable = getattr(getattr(dispatcher, "_cache", None), "_writable", None)
+        overloads = writable._cache_file._load_index() if writable is not None else {}
+        keys = [key for key in overloads if tuple(key[1][1:]) == GENERIC_CPU]
+        missing = set(map(tuple, dispatcher.signatures)) - {tuple(key[0]) for key in keys}
+        if missing:
+            raise RuntimeError(f"numba's cache of {dispatcher.py_func.__qualname__} lacks "
+                               f"generic-CPU code for {sorted(map(str, missing))}.")
+        folder = os.path.relpath(_shipped_folder(dispatcher.py_func), PREBUILT_DIR)
+        os.makedirs(os.path.join(destination, folder), exist_ok=True)
+        index = os.path.basename(writable._cache_file._index_path)
+        for name in [index, *sorted({overloads[key] for key in keys})]:
+            target = os.path.join(destination, folder, name)
+            shutil.copyfile(os.path.join(writable.cache_path, name), target)
+            with open(target, "rb") as f:
+                files.setdefault(folder, {})[name] = hashlib.sha256(f.read()).hexdigest()
+    manifest = {**interpreter_tag(), "cpu": list(GENERIC_CPU), "sources": source_digests(),
+                "files": files}
+    with open(os.path.join(destination, MANIFEST), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+    return sum(len(names) for names in files.values())
+
+
+def _has_ready_made(py_func):
+    """Whether the kernel has compiled code in a read-only folder (then nothing compiles)."""
+    base = filename_base(py_func)
+    folders = [_package_cache(py_func)]
+    if shipped_manifest() is not None and _shipped_folder(py_func) is not None:
+        folders.append(_shipped_folder(py_func))
+    return any(os.path.exists(os.path.join(folder, f"{base}.nbi")) for folder in folders)
+
+
+# -- numba's writable location, or the fallback ----------------------------------------
+
+
+def _writable_cache(py_func):
+    """numba's cache of ``py_func`` in the first writable location, or None if none is."""
+    global fallback_directory
+    try:  # numba's locations: NUMBA_CACHE_DIR, the package's __pycache__, the user cache
+        return _WritableCache(py_func)
+    except RuntimeError as error:
+        if "cannot cache" not in str(error):
+            raise
+    if fallback_directory is None:
+        fallback_directory = fallback_cache_dir() or ""
+        if not _has_ready_made(py_func):
+            _warn_about_fallback(py_func, fallback_directory)
+    if fallback_directory:
+        with _numba_cache_dir(fallback_directory):
+            try:
+                return _WritableCache(py_func)
+            except RuntimeError as error:  # the directory became unusable meanwhile
+                if "cannot cache" not in str(error):
+                    raise
+    return None
 
 
 @contextlib.contextmanager

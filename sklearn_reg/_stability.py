@@ -25,12 +25,12 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
-from ._base import _max_iter_reported_by_caller
 from ._cv import regularization_path
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._penalties import feature_selecting_penalties
+from ._threads import one_blas_thread
+from ._train import max_iter_reported_by_caller
 
 #: penalties whose proximal step sets whole rows of ``coefs_[0]`` exactly to zero
 SPARSE_PENALTIES = feature_selecting_penalties()
@@ -100,7 +100,7 @@ def selection_path(estimator, X, y, sample_weight, alphas, path_max_iter, seed, 
     purpose: reaching ``max_iter`` warns nothing, in whichever thread the path runs
     (a thread-local switch, not the process-wide warnings filters)."""
     with config_context(assume_finite=not validate, skip_parameter_validation=not validate), \
-            _max_iter_reported_by_caller():
+            max_iter_reported_by_caller():
         _, coefs, _, _ = regularization_path(
             X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
             sample_weight=sample_weight, random_state=seed,
@@ -436,7 +436,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
             for half, seed in zip(halves, seeds)
         ]
         threads = effective_n_jobs(self.n_jobs) > 1
-        with threadpool_limits(1 if threads else None, "blas"):
+        with one_blas_thread(threads):
             first = selection_path(*args[0], validate=True)  # checks the parameters once
             rest = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(selection_path)(*a, validate=False) for a in args[1:]

@@ -1,9 +1,12 @@
 """Compile every numba kernel of sklearn_reg ahead of use: ``python -m sklearn_reg.compile``.
 
-A fresh installation compiles its kernels at the first ``fit``, which takes about half
-a minute; numba then caches them on disk. Run this command once where the package is
-installed (a container image build, a CI cache step, each cluster worker) so that no
-user's first fit pays for it::
+An installation from a source checkout (or with another numba than its wheel was built
+with) compiles its kernels at the first ``fit``, which takes about half a minute; numba
+then caches them on disk. A wheel ships them compiled for a generic CPU, which runs the
+epochs 1.4-1.5x slower than code for the host CPU. Run this command once where the
+package is installed (a container image build, a CI cache step, each cluster worker)
+so that no user's first fit compiles, and every process runs host-CPU code (it ignores
+the shipped kernels, and numba's cache is read before them)::
 
     python -m sklearn_reg.compile                 # float64 and float32
     python -m sklearn_reg.compile --dtype float64
@@ -14,6 +17,11 @@ signature that ``fit`` and ``predict`` use gets compiled and cached. It prints w
 compiled and how long it took. The cache lives where numba puts it: the package's
 ``__pycache__``, or ``NUMBA_CACHE_DIR`` if set (see the documentation page
 "First run and deployment").
+
+Building the package runs ``python -m sklearn_reg.compile --into DIR`` with
+``NUMBA_CPU_NAME=generic``: the same fits, whose cache files are then copied with a
+manifest into ``DIR``, the ``_prebuilt`` folder that ships in the wheel (see
+:mod:`sklearn_reg._jit`).
 """
 
 import argparse
@@ -22,6 +30,7 @@ import sys
 import time
 import warnings
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numba.core import event
@@ -69,6 +78,9 @@ def _fit_and_predict(dtype, sparse):
 def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
     """Compile (or load from numba's cache) every kernel for ``dtypes`` and ``layouts``.
 
+    Code for this CPU: the kernels shipped in the wheel (generic CPU) are not read
+    meanwhile, so that numba's cache receives the faster host-CPU code.
+
     Parameters
     ----------
     dtypes : sequence of str, default=("float64", "float32")
@@ -100,25 +112,67 @@ def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
         raise ValueError(f"layouts must be among ('dense', 'CSR'), got {sorted(unknown)}.")
     kernel_ids = {id(k) for k in _jit.kernels}
     report = []
-    for dtype in dtypes:
-        for layout in layouts:
-            start = time.perf_counter()
-            with warnings.catch_warnings(), event.install_recorder("numba:compile") as rec:
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                warnings.simplefilter("ignore", CompileNotice)
-                _fit_and_predict(dtype, layout == "CSR")
-            seconds = time.perf_counter() - start
-            compiled = sorted({
-                ev.data["dispatcher"].py_func.__name__
-                for _, ev in rec.buffer
-                if ev.is_start and id(ev.data["dispatcher"]) in kernel_ids
-            })
-            report.append({"dtype": dtype, "layout": layout, "seconds": seconds,
-                           "compiled": compiled})
-            if verbose:
-                what = f"compiled {len(compiled)} kernels" if compiled else "nothing to compile"
-                print(f"{dtype:8} {layout:6} {seconds:7.1f} s  {what}", flush=True)
+    saved, _jit.use_shipped = _jit.use_shipped, False  # compile code for this CPU
+    try:
+        for dtype in dtypes:
+            for layout in layouts:
+                report.append(_compile_case(dtype, layout, kernel_ids, verbose))
+    finally:
+        _jit.use_shipped = saved
     return report
+
+
+def _compile_case(dtype, layout, kernel_ids, verbose):
+    """Fit and predict for one dtype and layout; what numba compiled and how long it took."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(), event.install_recorder("numba:compile") as rec:
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", CompileNotice)
+        _fit_and_predict(dtype, layout == "CSR")
+    seconds = time.perf_counter() - start
+    compiled = sorted({
+        ev.data["dispatcher"].py_func.__name__
+        for _, ev in rec.buffer
+        if ev.is_start and id(ev.data["dispatcher"]) in kernel_ids
+    })
+    if verbose:
+        what = f"compiled {len(compiled)} kernels" if compiled else "nothing to compile"
+        print(f"{dtype:8} {layout:6} {seconds:7.1f} s  {what}", flush=True)
+    return {"dtype": dtype, "layout": layout, "seconds": seconds, "compiled": compiled}
+
+
+def write_prebuilt(destination):
+    """Compile every kernel for a generic CPU and copy numba's files into ``destination``.
+
+    The process must run with ``NUMBA_CPU_NAME=generic`` (numba reads it at import) and
+    should use an empty ``NUMBA_CACHE_DIR``. ``destination`` receives one folder per
+    kernel folder of the package (``.`` for the package itself) holding each kernel's
+    index (``.nbi``) and data (``.nbc``) files, and :data:`sklearn_reg._jit.MANIFEST`,
+    which names the numba, Python and platform and each file's SHA-256 digest.
+
+    Parameters
+    ----------
+    destination : str
+        A folder, created if missing; usually ``sklearn_reg/_prebuilt`` of a build.
+
+    Returns
+    -------
+    n_files : int
+        The number of cache files written.
+
+    Raises
+    ------
+    RuntimeError
+        If numba does not compile for the generic CPU, or a signature that the fits
+        compiled is missing from numba's cache (then the shipped kernels would be
+        incomplete).
+    """
+    cpu = (str(numba.config.CPU_NAME).lower(), numba.config.CPU_FEATURES)
+    if cpu != _jit.GENERIC_CPU:
+        raise RuntimeError("write_prebuilt needs the environment variable "
+                           "NUMBA_CPU_NAME=generic (and no NUMBA_CPU_FEATURES).")
+    compile_kernels()
+    return _jit.save_shipped(destination, _jit.kernels)
 
 
 def cache_location():
@@ -156,8 +210,24 @@ def main(argv=None):
     )
     parser.add_argument("--dtype", choices=[*DTYPES, "all"], default="all",
                         help="input dtype to compile for (default: all)")
+    parser.add_argument("--into", metavar="DIR",
+                        help="also copy the compiled kernels with a manifest into DIR, as the "
+                             "package build does for its _prebuilt folder (needs "
+                             "NUMBA_CPU_NAME=generic)")
     args = parser.parse_args(argv)
     dtypes = DTYPES if args.dtype == "all" else (args.dtype,)
+    if args.into:
+        if args.dtype != "all":
+            parser.error("--into compiles every dtype: leave out --dtype")
+        start = time.perf_counter()
+        try:
+            n_files = write_prebuilt(args.into)
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"sklearn_reg {__version__}: {n_files} cache files of generic-CPU kernels in "
+              f"{args.into} ({time.perf_counter() - start:.1f} s)")
+        return 0
 
     location = cache_location()
     print(f"sklearn_reg {__version__}: compiling the kernels for "

@@ -1,8 +1,11 @@
 """Where the compiled kernels are cached, and that caching never breaks import or fit."""
 
+import hashlib
 import importlib.util
+import io
 import json
 import os
+import pickle
 import shutil
 import stat
 import subprocess
@@ -236,6 +239,170 @@ def test_prebuilt_package_cache_warms_the_fallback_without_warning(tmp_path, mon
     assert user.twice.stats.cache_path.startswith(str(tmp_path / "fallback"))
     assert user.twice(21) == 42
     assert sum(user.twice.stats.cache_hits.values()) == 1
+
+
+# -- kernels shipped in the package ----------------------------------------------------
+
+
+def _host_cpu():
+    from numba.core.registry import cpu_target
+
+    return tuple(cpu_target.target_context.codegen().magic_tuple()[1:])
+
+
+@pytest.fixture
+def shipped_probe(tmp_path, monkeypatch):
+    """The probe kernel compiled for int64 and float64, shipped in ``_prebuilt`` beside it.
+
+    The probe's folder stands for the package (``PACKAGE_DIR``); this machine's CPU
+    stands for the generic one (the code is the same, only the key differs). numba's
+    location is then an empty user cache. Returns the folder and its loader.
+    """
+    folder = _probe_kernel_folder(tmp_path)
+    monkeypatch.setattr(_jit, "GENERIC_CPU", _host_cpu())
+    monkeypatch.setattr(_jit, "PACKAGE_DIR", str(folder))
+    monkeypatch.setattr(_jit, "PREBUILT_DIR", str(folder / "_prebuilt"))
+    monkeypatch.setattr(_jit, "kernels", [])
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "build-cache"))
+    load = _loader(folder)
+    built = load()
+    assert (built.twice(21), built.twice(2.5)) == (42, 5.0)
+    assert _jit.save_shipped(str(folder / "_prebuilt"), [built.twice]) == 3  # index, 2 data
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "user-cache"))
+    return folder, load
+
+
+def _stats(dispatcher):
+    return sum(dispatcher.stats.cache_hits.values()), sum(dispatcher.stats.cache_misses.values())
+
+
+def _rewrite_shipped(folder, name, content):
+    """Replace a shipped file and record its new digest in the manifest (a valid build)."""
+    path = next((folder / "_prebuilt").rglob(name))
+    path.write_bytes(content)
+    manifest_path = folder / "_prebuilt" / _jit.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["."][path.name] = hashlib.sha256(content).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+
+
+def test_shipped_kernel_is_loaded_without_compiling(shipped_probe, tmp_path):
+    _, load = shipped_probe
+    user = load()
+    assert (user.twice(21), user.twice(2.5)) == (42, 5.0)
+    assert _stats(user.twice) == (2, 0)
+    assert user.twice.stats.cache_path.startswith(str(tmp_path / "user-cache"))
+    assert not any((tmp_path / "user-cache").rglob("*.nbi"))  # nothing to save
+
+
+def test_compile_kernels_ignores_the_shipped_kernels_to_cache_host_code(shipped_probe,
+                                                                       monkeypatch):
+    _, load = shipped_probe
+    monkeypatch.setattr(_jit, "use_shipped", False)  # as compile_kernels does meanwhile
+    user = load()
+    assert user.twice(21) == 42
+    assert _stats(user.twice) == (0, 1)
+    monkeypatch.setattr(_jit, "use_shipped", True)
+    again = load()
+    assert again.twice(21) == 42
+    assert _stats(again.twice) == (1, 0)
+    assert again.twice.stats.cache_path  # from numba's location, read first
+
+
+def test_shipped_kernel_needs_the_sources_it_was_compiled_from(shipped_probe):
+    folder, load = shipped_probe
+    with open(folder / "probe_kernel.py", "a") as f:
+        f.write("# edited\n")
+    user = load()
+    assert (user.twice(21), user.twice(2.5)) == (42, 5.0)
+    assert _stats(user.twice) == (0, 2)
+
+
+def test_shipped_kernels_need_every_source_of_the_package_unchanged(shipped_probe):
+    # a kernel holds the code of the functions it calls, which may live in other files
+    folder, load = shipped_probe
+    (folder / "callee.py").write_text("# a module the kernel might call into\n")
+    _jit._read_manifest.cache_clear()  # the sources are checked once per process
+    user = load()
+    assert user.twice(21) == 42
+    assert _stats(user.twice) == (0, 1)
+
+
+def test_shipped_kernels_of_another_numba_version_are_not_used(shipped_probe, monkeypatch):
+    _, load = shipped_probe
+    monkeypatch.setattr(numba, "__version__", "0.0.1")
+    assert _jit.shipped_manifest() is None
+    user = load()
+    assert user.twice(21) == 42
+    assert _stats(user.twice) == (0, 1)
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("damage", ["truncated data", "truncated index", "another numba's index",
+                                    "data of another signature"])
+def test_damaged_shipped_kernel_files_fall_back_to_compiling(shipped_probe, tmp_path, damage):
+    folder, load = shipped_probe
+    shipped = folder / "_prebuilt"
+    first, second = sorted(shipped.rglob("*.nbc"))
+    if damage == "truncated data":
+        _truncate(first)
+        _truncate(second)
+    elif damage == "truncated index":
+        _truncate(next(shipped.rglob("*.nbi")))
+    elif damage == "another numba's index":  # as if written by numba 0.0.1, digest updated
+        index = next(shipped.rglob("*.nbi"))
+        stream = io.BytesIO(index.read_bytes())
+        pickle.load(stream)
+        _rewrite_shipped(folder, index.name, pickle.dumps("0.0.1") + stream.read())
+    else:  # an index pointing at the other signature's data (a racing writer, numba #4807)
+        one, two = first.read_bytes(), second.read_bytes()
+        _rewrite_shipped(folder, first.name, two)
+        _rewrite_shipped(folder, second.name, one)
+    user = load()
+    assert (user.twice(21), user.twice(2.5)) == (42, 5.0)
+    assert type(user.twice(21)) is int
+    assert _stats(user.twice) == (0, 2)
+    assert any((tmp_path / "user-cache").rglob("*.nbi"))  # compiled, then cached as usual
+    again = load()
+    assert (again.twice(21), again.twice(2.5)) == (42, 5.0)
+    assert _stats(again.twice) == (2, 0)
+
+
+@pytest.mark.parametrize("damage", ["truncated index", "data of another signature"])
+def test_damaged_user_cache_files_fall_back_to_compiling(tmp_path, monkeypatch, damage):
+    folder = _probe_kernel_folder(tmp_path)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "user-cache"))
+    monkeypatch.setattr(_jit, "kernels", [])
+    load = _loader(folder)
+    first = load()
+    assert (first.twice(21), first.twice(2.5)) == (42, 5.0)
+    if damage == "truncated index":
+        _truncate(next((tmp_path / "user-cache").rglob("*.nbi")))
+    else:
+        one, two = sorted((tmp_path / "user-cache").rglob("*.nbc"))
+        content = one.read_bytes()
+        one.write_bytes(two.read_bytes())
+        two.write_bytes(content)
+    user = load()
+    assert (user.twice(21), user.twice(2.5)) == (42, 5.0)
+    assert type(user.twice(21)) is int
+    assert _stats(user.twice) == (0, 2)
+
+
+def test_shipped_manifest_is_none_without_shipped_kernels(tmp_path, monkeypatch):
+    monkeypatch.setattr(_jit, "PREBUILT_DIR", str(tmp_path / "missing"))
+    assert _jit.shipped_manifest() is None
+
+
+def test_filename_base_is_numbas(tmp_path, monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(_jit, "kernels", [])
+    module = _loader(_probe_kernel_folder(tmp_path))()
+    writable = module.twice._cache._writable
+    assert _jit.filename_base(module.twice.py_func) == writable._impl.filename_base
 
 
 # -- the fallback directory ------------------------------------------------------------
