@@ -98,6 +98,14 @@ PENALTIES = {
         "block proximal step on the rows of the first layer",
         "λ·Σ_j √h₁·‖W₁[j, :]‖₂ over the input features j, applied by block "
         "soft-thresholding the rows of ``coefs_[0]``: removes whole features."),
+    "sparsegroup": Penalty(
+        lambda a, r: Rates(0.0, a * r, 0.0, a * (1.0 - r)), False, ("weights", "rows"),
+        r"\rho\sum|W| + (1-\rho)\sum_j \sqrt{h_1}\,\lVert W_1[j,:]\rVert_2",
+        "soft-threshold, then block proximal step on the rows of the first layer",
+        "sparse group lasso (Simon et al. 2013), λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·"
+        "Σ_j √h₁·‖W₁[j, :]‖₂), applied by soft-thresholding every weight, then "
+        "block soft-thresholding the rows of ``coefs_[0]``: removes whole features and "
+        "prunes weights inside the kept ones."),
     None: Penalty(lambda a, r: Rates(0.0, 0.0, 0.0, 0.0), True, (), "0", "nothing",
                   "no penalty."),
 }

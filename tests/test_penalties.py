@@ -13,8 +13,16 @@ import numpy as np
 import pytest
 from numba import njit
 from sklearn.datasets import make_regression
+from sklearn.feature_selection import SelectFromModel
 
-from sklearn_reg import RegularizedMLPRegressor, _penalties, _records
+from sklearn_reg import (
+    RegularizedMLPRegressor,
+    RegularizedMLPRegressorCV,
+    StabilitySelection,
+    _penalties,
+    _records,
+    regularization_path,
+)
 from sklearn_reg import _kernels as K
 from sklearn_reg._optim import ADAM, SGD
 from sklearn_reg._records import Network, Optimizer, Regularization, State, data_record
@@ -492,3 +500,104 @@ def test_max_norm_larger_than_every_norm_changes_nothing(small_regression):
     loose = _fit(X, y, max_norm=1e6, **FULL_BATCH)
     for a, b in zip(free.coefs_ + free.intercepts_, loose.coefs_ + loose.intercepts_):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------
+# sparse group lasso: L1 on every weight, group lasso on the first layer's rows
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.4, 1.0])
+def test_value_of_sparsegroup_mixes_l1_and_the_first_layer_row_norms(coefs, l1_ratio):
+    W0 = coefs[0]
+    l1 = sum(np.sum(np.abs(W)) for W in coefs)
+    group = np.sqrt(W0.shape[1]) * np.linalg.norm(W0, axis=1).sum()
+    np.testing.assert_allclose(_penalties.value("sparsegroup", coefs, l1_ratio),
+                               l1_ratio * l1 + (1.0 - l1_ratio) * group, rtol=1e-14)
+
+
+def test_sparsegroup_sgd_step_soft_thresholds_then_shrinks_the_rows():
+    """The prox of λ(ρ‖·‖₁ + (1 − ρ)√h₁‖·‖₂) per row: BST_{η·λ(1−ρ)√h₁}(S_{η·λρ}(w))."""
+    w, g, _ = group_point()
+    rho = 0.3
+    got = step(w, g, SGD, "sparsegroup", l1_ratio=rho)
+    shrunk = soft_threshold_np(w - LR * g, LR * LAM * rho)
+    n0 = UNITS[0] * UNITS[1]
+    U0 = shrunk[:n0].reshape(UNITS[0], UNITS[1])
+    tau = LR * LAM * (1.0 - rho) * np.sqrt(UNITS[1])
+    norms = np.linalg.norm(U0, axis=1, keepdims=True)
+    expected0 = U0 * np.maximum(1 - tau / np.where(norms > 0, norms, 1.0), 0.0)
+    np.testing.assert_allclose(got[:n0].reshape(UNITS[0], -1), expected0, rtol=1e-12,
+                               atol=1e-15)
+    # deeper weights get the soft-threshold alone, the biases nothing
+    np.testing.assert_allclose(got[n0:N_WEIGHTS], shrunk[n0:N_WEIGHTS], rtol=1e-14)
+    np.testing.assert_allclose(got[B_], (w - LR * g)[B_], rtol=1e-14)
+
+
+def test_sparsegroup_removes_features_and_prunes_weights_inside_the_kept_ones(
+        sparse_regression):
+    X, y, informative = sparse_regression
+    fit = {**SPARSITY_FIT, "hidden_layer_sizes": (32,)}  # more units than 3 features need
+    W0 = _fit(X, y, penalty="sparsegroup", l1_ratio=0.5, **fit).coefs_[0]
+    kept = np.any(W0 != 0.0, axis=1)
+    assert np.all(kept[informative])  # the informative features stay
+    assert not np.all(kept[~informative])  # whole noise features go
+    assert np.any(W0[kept] == 0.0)  # and weights inside the kept rows are pruned
+
+
+def test_penalty_term_of_the_kernels_equals_value_times_alpha(coefs):
+    """λ·Ω compiled (for loss_) and in Python (the docs' formula) agree for every penalty."""
+    units = np.array([5, 4, 3, 2], dtype=np.int64)
+    weights = np.concatenate([W.ravel() for W in coefs])
+    for name in _penalties.PENALTIES:
+        reg = Regularization(*_penalties.rates(name, 0.7, 0.3))
+        got = penalty_term(weights, int(units[0] * units[1]), int(units[1]), reg)
+        np.testing.assert_allclose(got, 0.7 * _penalties.value(name, coefs, 0.3), rtol=1e-12,
+                                   err_msg=str(name))
+
+
+@njit
+def penalty_term(weights, n_first, n_hidden_1, regularization):
+    """The compiled-only λ·Ω, called from compiled code as the epoch loop does."""
+    return _penalties.penalty_term(weights, n_first, n_hidden_1, regularization)
+
+
+SMOOTH = [p for p, spec in _penalties.PENALTIES.items()
+          if spec.smooth and any(_penalties.rates(p, 1.0, 0.5))]
+
+
+@pytest.mark.parametrize("penalty", SMOOTH)
+def test_lbfgs_minimises_every_smooth_penalty(small_regression, penalty):
+    X, y = small_regression
+    kw = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=200)
+    free = _fit(X, y, penalty=None, **kw)
+    penalized = _fit(X, y, penalty=penalty, alpha=0.1, **kw)
+    norm = [sum(float(np.sum(W**2)) for W in m.coefs_) for m in (free, penalized)]
+    assert norm[1] < 0.5 * norm[0]
+
+
+@pytest.mark.parametrize("penalty", [p for p, spec in _penalties.PENALTIES.items()
+                                     if not spec.smooth])
+def test_lbfgs_refuses_every_non_smooth_penalty(small_regression, penalty):
+    X, y = small_regression
+    with pytest.raises(ValueError, match=f"penalty={penalty!r} is not supported"):
+        RegularizedMLPRegressor(solver="lbfgs", penalty=penalty).fit(X, y)
+
+
+def test_sparsegroup_goes_through_the_path_the_cv_estimator_and_the_selectors(
+        sparse_regression):
+    X, y, informative = sparse_regression
+    small = dict(hidden_layer_sizes=(8,), learning_rate_init=1e-2, max_iter=60, random_state=0)
+    _, coefs, _, n_selected = regularization_path(X, y, [1e-3, 3e-2], penalty="sparsegroup",
+                                                  **small)
+    assert n_selected[1] < n_selected[0] == X.shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv = RegularizedMLPRegressorCV(penalty="sparsegroup", alphas=[1e-3, 1e-2, 3e-2], cv=3,
+                                       **small).fit(X, y)
+        stable = StabilitySelection(RegularizedMLPRegressor(penalty="sparsegroup", **small),
+                                    alphas=3, n_pairs=3, random_state=0).fit(X, y)
+    kept = SelectFromModel(cv, prefit=True).get_support()
+    assert kept[informative].all() and kept.sum() < X.shape[1]
+    scores = stable.max_stability_scores_  # the informative features are the most stable
+    assert scores[informative].min() > scores[~informative].max()
