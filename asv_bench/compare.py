@@ -26,7 +26,7 @@ It prints a markdown report (and writes it to ``--output`` if given):
 - **Start-up** (case j): first fit in a fresh process with the numba cache on disk
   versus MLPClassifier's, the cold compile of every kernel (empty
   ``NUMBA_CACHE_DIR``), and the number of compiled signatures of
-  ``sklearn_reg._kernels.train_epoch``.
+  ``sklearn_reg._kernels.train``.
 
 Every fit trains the same network: ReLU hidden layers, Adam (learning rate 1e-3),
 batch 200, a fixed number of epochs (``tol=0``, ``n_iter_no_change=10**9``), and the
@@ -572,7 +572,7 @@ if "--every-kind" in sys.argv:
 print(json.dumps(out))
 """
 
-#: run in a fresh interpreter: fits every configuration, counts train_epoch's signatures
+#: run in a fresh interpreter: fits every configuration, counts the signatures of the training loop (train)
 SIGNATURE_SCRIPT = r"""
 import itertools, json, warnings
 import numpy as np, scipy.sparse as sp
@@ -590,12 +590,12 @@ for penalty, activation, solver in grid:
     RegularizedMLPClassifier((5,), activation, solver=solver, penalty=penalty, max_iter=2,
                              random_state=0).fit(X, y)
     fits += 1
-out = {"fits": fits, "float64": len(K.train_epoch.signatures)}
+out = {"fits": fits, "float64": len(K.train.signatures)}
 RegularizedMLPClassifier((5,), max_iter=2).fit(X.astype(np.float32), y)
-out["+ float32"] = len(K.train_epoch.signatures)
+out["+ float32"] = len(K.train.signatures)
 RegularizedMLPClassifier((5,), max_iter=2).fit(sp.csr_matrix(X), y)
-out["+ CSR"] = len(K.train_epoch.signatures)
-out["signatures"] = [str(s) for s in K.train_epoch.signatures]
+out["+ CSR"] = len(K.train.signatures)
+out["signatures"] = [str(s) for s in K.train.signatures]
 print(json.dumps(out))
 """
 
@@ -652,10 +652,10 @@ def _startup_rows(warm, cold, signatures, repeats):
         ("cold compile: then the first float32 fit + predict, s", f"{cold['float32']:.2f}",
          "—", "—"),
         ("cold compile: then the first CSR fit + predict, s", f"{cold['csr']:.2f}", "—", "—"),
-        (f"train_epoch signatures after {signatures['fits']} float64 fits "
+        (f"train signatures after {signatures['fits']} float64 fits "
          "(penalty × activation × solver)", signatures["float64"], "—", "—"),
-        ("train_epoch signatures, + one float32 fit", signatures["+ float32"], "—", "—"),
-        ("train_epoch signatures, + one CSR fit", signatures["+ CSR"], "—", "—"),
+        ("train signatures, + one float32 fit", signatures["+ float32"], "—", "—"),
+        ("train signatures, + one CSR fit", signatures["+ CSR"], "—", "—"),
     ]
     return rows, signatures["signatures"]
 
@@ -694,7 +694,7 @@ def selected_cases(args):
 
 
 def run_cases(cases, repeats):
-    """({'fit' | 'predict' | 'startup': rows}, train_epoch signatures, failure lines)."""
+    """({'fit' | 'predict' | 'startup': rows}, train signatures, failure lines)."""
     runners = {"fit": run_fit_case, "predict": run_predict_case}
     tables = {"fit": [], "predict": [], "startup": []}
     signatures, failures = [], []
@@ -728,7 +728,7 @@ def render_report(args, repeats, machine, gemm, tables, signatures, failures):
         lines += [""] + PREDICT_LEGEND
     if tables["startup"]:
         lines += ["## Start-up", ""] + markdown_table(STARTUP_HEADER, tables["startup"])
-        lines += ["", "train_epoch signatures:", ""]
+        lines += ["", "train signatures:", ""]
         lines += [f"- `{short_signature(s)}`" for s in signatures] + [""]
     if failures:
         lines += ["## Failed cases", ""] + failures + [""]

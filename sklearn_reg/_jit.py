@@ -85,13 +85,13 @@ GENERIC_CPU = ("generic", "")
 use_shipped = os.environ.get("SKLEARN_REG_SHIPPED_KERNELS", "1").strip() != "0"
 
 
-def jit(py_func, **options):
+def jit(py_func=None, **options):
     """Compile ``py_func`` with numba in nopython mode, cached on disk where possible.
 
     Parameters
     ----------
-    py_func : function
-        A kernel.
+    py_func : function, optional
+        A kernel; without it, ``jit(**options)`` is the decorator with these options.
     **options
         More options of :func:`numba.njit`, added to :data:`OPTIONS`.
 
@@ -105,6 +105,8 @@ def jit(py_func, **options):
     --------
     fallback_cache_dir : The directory used when numba's own locations fail.
     """
+    if py_func is None:
+        return functools.partial(jit, **options)
     dispatcher = njit(**{**OPTIONS, **options})(py_func)
     if isinstance(dispatcher, Dispatcher):  # not under NUMBA_DISABLE_JIT
         dispatcher._cache = KernelCache(py_func, _writable_cache(py_func))
@@ -119,6 +121,20 @@ def helper(py_func):
     called from Python.
     """
     return jit(py_func, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+def inlined(py_func):
+    """:func:`helper` inlined into its callers at numba's IR level.
+
+    numba compiles a called function as a library of its own, then links it into each
+    caller and optimizes the whole again, level after level; an inlined function is
+    compiled once, as part of its caller. For the large stages of the training loop
+    (the epoch, the forward and backward passes): a cold first fit compiles about a
+    third faster. Their small callees stay helpers, since numba prunes the branches on
+    ``None`` arguments (CSR or dense input, dropout on or off) only in a function of
+    its own.
+    """
+    return jit(py_func, inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
 # -- the cache of one kernel ----------------------------------------------------------

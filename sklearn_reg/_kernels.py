@@ -35,7 +35,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._exp import exp
-from ._jit import helper, jit
+from ._jit import helper, inlined, jit
 from ._masks import dropblock_mask, dropout_mask, permute, seed_state, spatial_dropout_mask
 from ._optim import (
     ADAM,
@@ -335,7 +335,7 @@ def first_layer_gradient(xb, data, indices, indptr, rows, delta, gW):
     gemm(xb, delta, gW, True, False)
 
 
-@helper
+@inlined
 def forward(xb, data, rows, params, network, drop_rates, masks, acts, out):
     """h_l = f(h_{l−1}·W_l + b_l)·m_l into ``acts``, and z_L = h_{L−1}·W_L + b_L into ``out``.
 
@@ -374,7 +374,7 @@ def forward(xb, data, rows, params, network, drop_rates, masks, acts, out):
         b += n_out
 
 
-@helper
+@inlined
 def backward(xb, data, rows, params, network, drop_rates, masks, acts, deltas, delta, grad):
     """grad ← ∇_θ by backpropagation of δ_L = ``delta`` (overwritten) through the layers
     that :func:`forward` left in ``acts``; ``deltas`` is a scratch buffer shaped as it."""
@@ -440,7 +440,7 @@ def loss_grad(batch, rows, Y, sw, params, network, drop_rates, masks, buffers, g
 # ---------------------------------------------------------------------------
 
 
-@jit
+@jit(inline="always")
 def optimizer_step(state, grad, step, network, regularization, optimizer):
     """θ ← prox(θ − step(∇J)): one SGD / Adam step with the penalty's gradient and decay,
     its prox, then the max-norm projection of every hidden unit's incoming weights.
@@ -533,7 +533,7 @@ def dropblock_rate(regularization, epoch):
     return reg.dropblock_rate * (ramp if ramp < 1.0 else 1.0)  # noqa: FURB136
 
 
-@helper
+@inlined
 def train_epoch(data, Y, sw, state, network, regularization, optimizer, seed):
     """One pass over the data in mini-batches: shuffle, gather, masks, backprop, step, prox.
 
@@ -617,12 +617,20 @@ def all_finite(a):
 
 
 @helper
+def copy_into(dst, src):
+    """dst ← src, 1-D arrays of one length (a loop: slice assignment compiles numba's
+    broadcasting and its error messages, seconds of compile time)."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@helper
 def copy_state(dst, src):
     """dst ← src for every array of two :class:`~sklearn_reg._records.State` records."""
-    dst.params[:] = src.params
-    dst.first_moment[:] = src.first_moment
-    dst.second_moment[:] = src.second_moment
-    dst.counters[:] = src.counters
+    copy_into(dst.params, src.params)
+    copy_into(dst.first_moment, src.first_moment)
+    copy_into(dst.second_moment, src.second_moment)
+    copy_into(dst.counters, src.counters)
 
 
 @jit
@@ -659,7 +667,7 @@ def train(data, Y, sw, state, network, regularization, optimizer, stopping, seed
     DIVERGED (the epoch after the ones run diverged; its data loss is returned).
     """
     params, m, v, c = state
-    before = State(params.copy(), m.copy(), v.copy(), c.copy())
+    before = State(np.empty_like(params), np.empty_like(m), np.empty_like(v), np.empty_like(c))
     units = network.units
     nw = n_weights_of(units)
     data_loss = np.nan
