@@ -79,8 +79,15 @@ BATCH_SIZE = 200
 LEARNING_RATE = 1e-3
 LAMBDA = 1e-4  # sklearn_reg's default alpha: λ·Σ W² per objective
 N_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-ENV_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-            "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "NUMBA_CACHE_DIR"]
+ENV_VARS = [
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMBA_CACHE_DIR",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -116,10 +123,23 @@ CASES = [
     Case("e", "case c, hidden (256, 128)", hidden=(256, 128), **CASE_C),
     Case("f", "case b, dropout=0.5", params=dict(dropout=0.5), **CASE_B),
     Case("g", "case b, penalty='l1'", params=dict(penalty="l1"), **CASE_B),
-    Case("h", "CSR 20000×5000, 1 % density, planted signal", data="sparse",
-         n_samples=20_000, n_features=5_000, epochs=5, quick=dict(n_samples=5_000)),
-    Case("i", "predict 1000000×100", kind="predict", n_samples=1_000_000,
-         n_features=100, quick=dict(n_samples=200_000)),
+    Case(
+        "h",
+        "CSR 20000×5000, 1 % density, planted signal",
+        data="sparse",
+        n_samples=20_000,
+        n_features=5_000,
+        epochs=5,
+        quick=dict(n_samples=5_000),
+    ),
+    Case(
+        "i",
+        "predict 1000000×100",
+        kind="predict",
+        n_samples=1_000_000,
+        n_features=100,
+        quick=dict(n_samples=200_000),
+    ),
     Case("j", "first fit in a fresh process, cold compile, signatures", kind="startup"),
 ]
 
@@ -150,15 +170,25 @@ def make_data(case):
         return train_test_split(X.astype(case.dtype), y, test_size=0.2, random_state=0)
     n_total = case.n_samples + case.n_samples // 5
     if case.data == "sparse":
-        X = sp.random(n_total, case.n_features, density=0.01, format="csr",
-                      random_state=rng, data_rvs=rng.standard_normal)
+        X = sp.random(
+            n_total,
+            case.n_features,
+            density=0.01,
+            format="csr",
+            random_state=rng,
+            data_rvs=rng.standard_normal,
+        )
         score = X @ rng.standard_normal(case.n_features)  # planted linear signal
         y = (score > np.median(score)).astype(int)
     else:
-        X, y = make_classification(n_samples=n_total, n_features=case.n_features,
-                                   n_informative=case.n_features // 2, random_state=0)
+        X, y = make_classification(
+            n_samples=n_total,
+            n_features=case.n_features,
+            n_informative=case.n_features // 2,
+            random_state=0,
+        )
     X = X.astype(case.dtype)
-    return X[: case.n_samples], X[case.n_samples:], y[: case.n_samples], y[case.n_samples:]
+    return X[: case.n_samples], X[case.n_samples :], y[: case.n_samples], y[case.n_samples :]
 
 
 def layer_shapes(units):
@@ -177,9 +207,16 @@ def network_units(case, n_features, n_classes):
 
 
 def common_params(case):
-    return dict(hidden_layer_sizes=case.hidden, solver="adam", batch_size=BATCH_SIZE,
-                learning_rate_init=LEARNING_RATE, max_iter=case.epochs, tol=0.0,
-                n_iter_no_change=10**9, random_state=0)
+    return dict(
+        hidden_layer_sizes=case.hidden,
+        solver="adam",
+        batch_size=BATCH_SIZE,
+        learning_rate_init=LEARNING_RATE,
+        max_iter=case.epochs,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        random_state=0,
+    )
 
 
 def make_sklearn_reg(case):
@@ -219,8 +256,12 @@ class TorchMLP:
         biases = [p for name, p in self.model.named_parameters() if name.endswith("bias")]
         l1 = self.case.params.get("penalty") == "l1"
         optimizer = torch.optim.Adam(
-            [{"params": weights, "weight_decay": 0.0 if l1 else 2 * LAMBDA},
-             {"params": biases, "weight_decay": 0.0}], lr=LEARNING_RATE)
+            [
+                {"params": weights, "weight_decay": 0.0 if l1 else 2 * LAMBDA},
+                {"params": biases, "weight_decay": 0.0},
+            ],
+            lr=LEARNING_RATE,
+        )
         if units[-1] == 1:
             loss_fn = nn.BCEWithLogitsLoss()
             target = torch.from_numpy(codes[:, None].astype(self.case.dtype))
@@ -244,8 +285,12 @@ class TorchMLP:
         self.model.eval()
         data = self._tensor(X)
         with torch.no_grad():
-            out = torch.cat([self.model(self._rows(data, slice(s, s + self.PREDICT_CHUNK)))
-                             for s in range(0, X.shape[0], self.PREDICT_CHUNK)])
+            out = torch.cat(
+                [
+                    self.model(self._rows(data, slice(s, s + self.PREDICT_CHUNK)))
+                    for s in range(0, X.shape[0], self.PREDICT_CHUNK)
+                ]
+            )
         codes = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(dim=1)
         return self.classes_[codes.numpy()]
 
@@ -332,8 +377,10 @@ def layer_flops(units, n_samples, first_fan_in=None):
     (≈ 6·n·Σ fan_in·fan_out). ``first_fan_in`` replaces n_features by the mean number
     of non-zeros per row for CSR input."""
     shapes = layer_shapes([first_fan_in or units[0], *units[1:]])
-    return sum(2 * n_samples * (2 if depth == 0 else 3) * fan_in * fan_out
-               for depth, (fan_in, fan_out) in enumerate(shapes))
+    return sum(
+        2 * n_samples * (2 if depth == 0 else 3) * fan_in * fan_out
+        for depth, (fan_in, fan_out) in enumerate(shapes)
+    )
 
 
 def batch_products(units, dtype, batch=BATCH_SIZE):
@@ -356,8 +403,11 @@ def blas_thread_counts():
     unless ``--blas-threads`` lowered it), with threadpoolctl; else only the default (None)."""
     if threadpoolctl is None:
         return [None]
-    current = [info["num_threads"] for info in threadpoolctl.threadpool_info()
-               if info["user_api"] == "blas"]
+    current = [
+        info["num_threads"]
+        for info in threadpoolctl.threadpool_info()
+        if info["user_api"] == "blas"
+    ]
     return sorted({1, max(current, default=N_CORES)})
 
 
@@ -378,8 +428,9 @@ def gemm_floor(units, n_samples, dtype):
         for a, b, out in products:
             np.matmul(a, b, out=out)
 
-    rates = {t: with_blas_threads(t, lambda: best_rate(one_batch, 1.0))
-             for t in blas_thread_counts()}
+    rates = {
+        t: with_blas_threads(t, lambda: best_rate(one_batch, 1.0)) for t in blas_thread_counts()
+    }
     threads = max(rates, key=rates.get)
     return n_samples / BATCH_SIZE / rates[threads], threads
 
@@ -389,8 +440,9 @@ def matmul_gflops(m, k, n, dtype, threads=None):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     out = np.empty((m, n), dtype)
-    rate = with_blas_threads(threads, lambda: best_rate(lambda: np.matmul(a, b, out=out),
-                                                         2.0 * m * k * n))
+    rate = with_blas_threads(
+        threads, lambda: best_rate(lambda: np.matmul(a, b, out=out), 2.0 * m * k * n)
+    )
     return rate / 1e9
 
 
@@ -424,18 +476,28 @@ def blas_libraries():
     """One line per native thread pool seen by threadpoolctl, if it is installed."""
     if threadpoolctl is None:
         return ["threadpoolctl not installed"]
-    return [f"{i.get('internal_api')} {i.get('version')} ({i.get('user_api')}, "
-            f"{i.get('num_threads')} threads, {i.get('architecture') or '-'}) "
-            f"{os.path.basename(i.get('filepath', ''))}" for i in threadpoolctl.threadpool_info()]
+    return [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('user_api')}, "
+        f"{i.get('num_threads')} threads, {i.get('architecture') or '-'}) "
+        f"{os.path.basename(i.get('filepath', ''))}"
+        for i in threadpoolctl.threadpool_info()
+    ]
 
 
 def machine_report(load_before):
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
-                "numba": numba.__version__,
-                "torch": torch.__version__ if torch is not None else "not installed"}
-    rows = [("CPU", cpu_model()), ("cores (affinity)", N_CORES),
-            ("load average before / after", f"{load_before} / {load_average()}")]
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numba": numba.__version__,
+        "torch": torch.__version__ if torch is not None else "not installed",
+    }
+    rows = [
+        ("CPU", cpu_model()),
+        ("cores (affinity)", N_CORES),
+        ("load average before / after", f"{load_before} / {load_average()}"),
+    ]
     rows += [(name, version) for name, version in versions.items()]
     if torch is not None:
         rows.append(("torch threads", torch.get_num_threads()))
@@ -447,14 +509,21 @@ def machine_report(load_before):
 def gemm_report(cases, quick):
     """GFLOP/s of numpy matmul at each fit case's first-layer shapes and a large square."""
     square = 1000 if quick else 2000
-    shapes = {(BATCH_SIZE, case.n_features or 64, case.hidden[0])  # digits: 64 pixels
-              for case in cases if case.kind == "fit" and case.data != "sparse"}
+    shapes = {
+        (BATCH_SIZE, case.n_features or 64, case.hidden[0])  # digits: 64 pixels
+        for case in cases
+        if case.kind == "fit" and case.data != "sparse"
+    }
     shapes = sorted(shapes) + [(square, square, square)]
     columns = [(dtype, t) for dtype in ("float64", "float32") for t in blas_thread_counts()]
-    header = ["shape"] + [f"{dtype} GFLOP/s" + (f", {t} BLAS thread{'s' * (t > 1)}" if t else "")
-                          for dtype, t in columns]
-    rows = [[f"{m}×{k} @ {k}×{n}"] + [f"{matmul_gflops(m, k, n, dtype, t):.1f}"
-                                      for dtype, t in columns] for m, k, n in shapes]
+    header = ["shape"] + [
+        f"{dtype} GFLOP/s" + (f", {t} BLAS thread{'s' * (t > 1)}" if t else "")
+        for dtype, t in columns
+    ]
+    rows = [
+        [f"{m}×{k} @ {k}×{n}"] + [f"{matmul_gflops(m, k, n, dtype, t):.1f}" for dtype, t in columns]
+        for m, k, n in shapes
+    ]
     return ["## GEMM: numpy.matmul, best of 5", ""] + markdown_table(header, rows)
 
 
@@ -469,16 +538,26 @@ def run_fit_case(case, repeats):
     makers = {name: (lambda make=make: make(case)) for name, make in IMPLEMENTATIONS.items()}
     for make_model in makers.values():
         warm_up(make_model, X, y)
-    times, fitted = alternate({name: (lambda m=m: m().fit(X, y)) for name, m in makers.items()},
-                              repeats)
+    times, fitted = alternate(
+        {name: (lambda m=m: m().fit(X, y)) for name, m in makers.items()}, repeats
+    )
     units = network_units(case, X.shape[1], len(np.unique(y)))
     nnz_per_row = X.nnz / X.shape[0] if sp.issparse(X) else None
     flops = case.epochs * layer_flops(units, X.shape[0], nnz_per_row)
     floor = None if sp.issparse(X) else gemm_floor(units, X.shape[0], case.dtype)
     reference = np.median(times["sklearn_reg"])
-    return [fit_row(case, name, times[name], reference,
-                    np.mean(models[-1].predict(X_test) == y_test), flops, floor)
-            for name, models in fitted.items()]
+    return [
+        fit_row(
+            case,
+            name,
+            times[name],
+            reference,
+            np.mean(models[-1].predict(X_test) == y_test),
+            flops,
+            floor,
+        )
+        for name, models in fitted.items()
+    ]
 
 
 def fit_row(case, name, times, reference, accuracy, flops, floor):
@@ -488,16 +567,37 @@ def fit_row(case, name, times, reference, accuracy, flops, floor):
     floor_cells = ["—", "—"]
     if floor is not None:
         seconds, threads = floor
-        floor_cells = [f"{seconds * 1e3:.1f}" + (f" ({threads} thr)" if threads else ""),
-                       f"{epoch / seconds:.1f}"]
-    return [case_label(case), name, f"{median:.3f}", f"{min(times):.3f}–{max(times):.3f}",
-            f"{median / reference:.2f}", f"{accuracy:.4f}", f"{flops / median / 1e9:.1f}",
-            f"{epoch * 1e3:.1f}", *floor_cells, implementation_note(name, case)]
+        floor_cells = [
+            f"{seconds * 1e3:.1f}" + (f" ({threads} thr)" if threads else ""),
+            f"{epoch / seconds:.1f}",
+        ]
+    return [
+        case_label(case),
+        name,
+        f"{median:.3f}",
+        f"{min(times):.3f}–{max(times):.3f}",
+        f"{median / reference:.2f}",
+        f"{accuracy:.4f}",
+        f"{flops / median / 1e9:.1f}",
+        f"{epoch * 1e3:.1f}",
+        *floor_cells,
+        implementation_note(name, case),
+    ]
 
 
-FIT_HEADER = ["case", "implementation", "median s", "min–max s", "÷ sklearn_reg",
-              "test accuracy", "GFLOP/s", "ms / epoch", "GEMM floor ms / epoch",
-              "epoch ÷ floor", "notes"]
+FIT_HEADER = [
+    "case",
+    "implementation",
+    "median s",
+    "min–max s",
+    "÷ sklearn_reg",
+    "test accuracy",
+    "GFLOP/s",
+    "ms / epoch",
+    "GEMM floor ms / epoch",
+    "epoch ÷ floor",
+    "notes",
+]
 FIT_LEGEND = [
     "÷ sklearn_reg: median time over sklearn_reg's (> 1: sklearn_reg is faster). "
     "Accuracy on a held-out 20 %. GFLOP/s: FLOPs of forward + backward, "
@@ -519,23 +619,41 @@ def run_predict_case(case, repeats):
     models = {name: make(fit_case).fit(X, y) for name, make in IMPLEMENTATIONS.items()}
     for model in models.values():
         model.predict(X[:10])
-    times, _ = alternate({name: (lambda m=m: m.predict(X_big)) for name, m in models.items()},
-                         repeats)
+    times, _ = alternate(
+        {name: (lambda m=m: m.predict(X_big)) for name, m in models.items()}, repeats
+    )
     units = network_units(case, case.n_features, 2)
     flops = 2 * case.n_samples * sum(a * b for a, b in layer_shapes(units))
     reference = np.median(times["sklearn_reg"])
     rows = []
     for name, model in models.items():
         median = np.median(times[name])
-        peak = ("— (torch allocator)" if name == "torch"
-                else f"{traced_peak(lambda m=model: m.predict(X_big)) / 2**20:.1f}")
-        rows.append((case_label(case), name, f"{median:.3f}", f"{median / reference:.2f}",
-                     f"{flops / median / 1e9:.1f}", peak))
+        peak = (
+            "— (torch allocator)"
+            if name == "torch"
+            else f"{traced_peak(lambda m=model: m.predict(X_big)) / 2**20:.1f}"
+        )
+        rows.append(
+            (
+                case_label(case),
+                name,
+                f"{median:.3f}",
+                f"{median / reference:.2f}",
+                f"{flops / median / 1e9:.1f}",
+                peak,
+            )
+        )
     return rows
 
 
-PREDICT_HEADER = ["case", "implementation", "median s", "÷ sklearn_reg", "GFLOP/s",
-                  "peak traced MiB"]
+PREDICT_HEADER = [
+    "case",
+    "implementation",
+    "median s",
+    "÷ sklearn_reg",
+    "GFLOP/s",
+    "peak traced MiB",
+]
 PREDICT_LEGEND = [
     "Each model is first fitted for 1 epoch on 2000 rows; X is float64 standard normal. "
     "Peak traced MiB: tracemalloc's peak during predict, allocations of numpy / Python "
@@ -572,7 +690,7 @@ if "--every-kind" in sys.argv:
 print(json.dumps(out))
 """
 
-#: run in a fresh interpreter: fits every configuration, counts the signatures of the training loop (train)
+#: run in a fresh interpreter: fits every configuration, counts the training loop's signatures
 SIGNATURE_SCRIPT = r"""
 import itertools, json, warnings
 import numpy as np, scipy.sparse as sp
@@ -603,8 +721,13 @@ print(json.dumps(out))
 def run_script(script, *args, env=None):
     """(parsed JSON of the last stdout line, wall seconds) of a fresh interpreter."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"subprocess failed:\n{proc.stderr[-3000:]}")
@@ -615,15 +738,22 @@ def run_startup_case(case, repeats):
     """Rows of the start-up table: warm first fit, cold compile, signature count."""
     run_script(STARTUP_SCRIPT, "sklearn_reg", "--every-kind")  # puts the numba cache on disk
     names = ["sklearn_reg", "sklearn"]
-    _, runs = alternate({name: (lambda n=name: run_script(STARTUP_SCRIPT, n)) for name in names},
-                        repeats)
-    warm = {name: {key: np.median([timings[key] for timings, _ in runs[name]])
-                   for key in ("import", "first", "second")} for name in names}
+    _, runs = alternate(
+        {name: (lambda n=name: run_script(STARTUP_SCRIPT, n)) for name in names}, repeats
+    )
+    warm = {
+        name: {
+            key: np.median([timings[key] for timings, _ in runs[name]])
+            for key in ("import", "first", "second")
+        }
+        for name in names
+    }
     for name in names:
         warm[name]["wall"] = np.median([wall for _, wall in runs[name]])
     with tempfile.TemporaryDirectory() as cache:
-        cold, _ = run_script(STARTUP_SCRIPT, "sklearn_reg", "--every-kind",
-                             env={"NUMBA_CACHE_DIR": cache})
+        cold, _ = run_script(
+            STARTUP_SCRIPT, "sklearn_reg", "--every-kind", env={"NUMBA_CACHE_DIR": cache}
+        )
     signatures, _ = run_script(SIGNATURE_SCRIPT)
     return _startup_rows(warm, cold, signatures, repeats)
 
@@ -631,6 +761,7 @@ def run_startup_case(case, repeats):
 def short_signature(signature):
     """numba's "Array(float64, 2, 'C', False, aligned=True)" written as "float64[2d C]"
     ("float64[2d C readonly]" for a read-only array)."""
+
     def short(match):
         dtype, ndim, layout, readonly = match.groups()
         return f"{dtype}[{ndim}d {layout}{' readonly' if readonly == 'True' else ''}]"
@@ -640,28 +771,53 @@ def short_signature(signature):
 
 def _startup_rows(warm, cold, signatures, repeats):
     ours, theirs = warm["sklearn_reg"], warm["sklearn"]
-    rows = [(f"{label} (median of {repeats} processes)", f"{ours[key]:.3f}",
-             f"{theirs[key]:.3f}", f"{theirs[key] / ours[key]:.2f}")
-            for key, label in [("import", "import of the estimator, s"),
-                               ("first", "first fit + predict, warm numba cache, s"),
-                               ("second", "second fit + predict, same process, s"),
-                               ("wall", "whole process (interpreter start to exit), s")]]
+    rows = [
+        (
+            f"{label} (median of {repeats} processes)",
+            f"{ours[key]:.3f}",
+            f"{theirs[key]:.3f}",
+            f"{theirs[key] / ours[key]:.2f}",
+        )
+        for key, label in [
+            ("import", "import of the estimator, s"),
+            ("first", "first fit + predict, warm numba cache, s"),
+            ("second", "second fit + predict, same process, s"),
+            ("wall", "whole process (interpreter start to exit), s"),
+        ]
+    ]
     rows += [
-        ("cold compile: first float64 fit + predict, empty NUMBA_CACHE_DIR, s",
-         f"{cold['first']:.2f}", f"{theirs['first']:.3f}", "—"),
-        ("cold compile: then the first float32 fit + predict, s", f"{cold['float32']:.2f}",
-         "—", "—"),
+        (
+            "cold compile: first float64 fit + predict, empty NUMBA_CACHE_DIR, s",
+            f"{cold['first']:.2f}",
+            f"{theirs['first']:.3f}",
+            "—",
+        ),
+        (
+            "cold compile: then the first float32 fit + predict, s",
+            f"{cold['float32']:.2f}",
+            "—",
+            "—",
+        ),
         ("cold compile: then the first CSR fit + predict, s", f"{cold['csr']:.2f}", "—", "—"),
-        (f"train signatures after {signatures['fits']} float64 fits "
-         "(penalty × activation × solver)", signatures["float64"], "—", "—"),
+        (
+            f"train signatures after {signatures['fits']} float64 fits "
+            "(penalty × activation × solver)",
+            signatures["float64"],
+            "—",
+            "—",
+        ),
         ("train signatures, + one float32 fit", signatures["+ float32"], "—", "—"),
         ("train signatures, + one CSR fit", signatures["+ CSR"], "—", "—"),
     ]
     return rows, signatures["signatures"]
 
 
-STARTUP_HEADER = ["measurement (digits, 5 epochs)", "sklearn_reg", "sklearn",
-                  "sklearn ÷ sklearn_reg"]
+STARTUP_HEADER = [
+    "measurement (digits, 5 epochs)",
+    "sklearn_reg",
+    "sklearn",
+    "sklearn ÷ sklearn_reg",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -671,15 +827,27 @@ STARTUP_HEADER = ["measurement (digits, 5 epochs)", "sklearn_reg", "sklearn",
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller cases and 3 repeats (< ~5 min on 2 cores)")
-    parser.add_argument("--cases", default=",".join(c.key for c in CASES),
-                        help="comma-separated case keys, default: all (%(default)s)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="runs per implementation (default 3 with --quick, else 5)")
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="limit BLAS (and PyTorch) to this many threads for the cases, "
-                             "e.g. 1 on a shared machine (default: unchanged, all cores)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller cases and 3 repeats (< ~5 min on 2 cores)"
+    )
+    parser.add_argument(
+        "--cases",
+        default=",".join(c.key for c in CASES),
+        help="comma-separated case keys, default: all (%(default)s)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="runs per implementation (default 3 with --quick, else 5)",
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="limit BLAS (and PyTorch) to this many threads for the cases, "
+        "e.g. 1 on a shared machine (default: unchanged, all cores)",
+    )
     parser.add_argument("--output", help="also write the markdown report to this file")
     return parser.parse_args(argv)
 
@@ -715,11 +883,15 @@ def run_cases(cases, repeats):
 
 def render_report(args, repeats, machine, gemm, tables, signatures, failures):
     """The markdown report."""
-    lines = [f"# sklearn_reg vs scikit-learn{' vs PyTorch' if torch else ''}"
-             f"{' (--quick)' if args.quick else ''}", "",
-             f"{time.strftime('%Y-%m-%d %H:%M')}; {repeats} repeats per implementation, "
-             "the implementations alternated; times are medians; BLAS threads: "
-             f"{args.blas_threads or 'default'}.", ""]
+    lines = [
+        f"# sklearn_reg vs scikit-learn{' vs PyTorch' if torch else ''}"
+        f"{' (--quick)' if args.quick else ''}",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M')}; {repeats} repeats per implementation, "
+        "the implementations alternated; times are medians; BLAS threads: "
+        f"{args.blas_threads or 'default'}.",
+        "",
+    ]
     lines += machine + [""] + gemm + [""]
     if tables["fit"]:
         lines += ["## Fit", ""] + markdown_table(FIT_HEADER, tables["fit"]) + [""] + FIT_LEGEND
@@ -747,10 +919,12 @@ def main(argv=None):
     started, load_before = time.perf_counter(), load_average()
     print("measuring GEMM ...", file=sys.stderr, flush=True)
     gemm = gemm_report(cases, args.quick)
-    tables, signatures, failures = with_blas_threads(args.blas_threads,
-                                                     lambda: run_cases(cases, repeats))
-    report = render_report(args, repeats, machine_report(load_before), gemm, tables,
-                           signatures, failures)
+    tables, signatures, failures = with_blas_threads(
+        args.blas_threads, lambda: run_cases(cases, repeats)
+    )
+    report = render_report(
+        args, repeats, machine_report(load_before), gemm, tables, signatures, failures
+    )
     report += f"\nTotal run time of this script: {time.perf_counter() - started:.0f} s."
     print(report)
     if args.output:

@@ -75,7 +75,7 @@ def median_times(fns, repeats):
     outs = {}
     names = list(fns)
     for r in range(repeats):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             t, outs[name] = timed(fns[name])
             times[name].append(t)
     return {name: float(np.median(ts)) for name, ts in times.items()}, outs
@@ -87,39 +87,60 @@ def digits(repeats):
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
 
     def grid_search():
-        return GridSearchCV(RegularizedMLPClassifier(**DIGITS_PARAMS), {"alpha": DIGITS_ALPHAS},
-                            cv=folds, n_jobs=N_JOBS).fit(X, y)
+        return GridSearchCV(
+            RegularizedMLPClassifier(**DIGITS_PARAMS),
+            {"alpha": DIGITS_ALPHAS},
+            cv=folds,
+            n_jobs=N_JOBS,
+        ).fit(X, y)
 
     def cv_estimator():
-        return RegularizedMLPClassifierCV(alphas=DIGITS_ALPHAS, cv=folds, n_jobs=N_JOBS,
-                                          **DIGITS_PARAMS).fit(X, y)
+        return RegularizedMLPClassifierCV(
+            alphas=DIGITS_ALPHAS, cv=folds, n_jobs=N_JOBS, **DIGITS_PARAMS
+        ).fit(X, y)
 
     times, outs = median_times({"GridSearchCV": grid_search, "ClassifierCV": cv_estimator}, repeats)
     grid, ours = outs["GridSearchCV"], outs["ClassifierCV"]
     grid_scores = dict(zip(grid.cv_results_["param_alpha"], grid.cv_results_["mean_test_score"]))
-    print(f"## 1. Digits (1797 × 64, 10 classes), penalty='l1', {len(DIGITS_ALPHAS)} values of λ "
-          f"in [1e-5, 1e-1], 5 folds, n_jobs={N_JOBS}, median of {repeats}\n")
-    print("| method | median time (s) | ratio | chosen α "
-          "| mean CV acc. of chosen α (indep. fits) |")
+    print(
+        f"## 1. Digits (1797 × 64, 10 classes), penalty='l1', {len(DIGITS_ALPHAS)} values of λ "
+        f"in [1e-5, 1e-1], 5 folds, n_jobs={N_JOBS}, median of {repeats}\n"
+    )
+    print(
+        "| method | median time (s) | ratio | chosen α | mean CV acc. of chosen α (indep. fits) |"
+    )
     print("|---|---|---|---|---|")
-    print(f"| GridSearchCV | {times['GridSearchCV']:.2f} | 1.00 | {grid.best_params_['alpha']:.2g} "
-          f"| {grid.best_score_:.4f} |")
-    print(f"| RegularizedMLPClassifierCV | {times['ClassifierCV']:.2f} | "
-          f"{times['GridSearchCV'] / times['ClassifierCV']:.2f}× faster | {ours.alpha_:.2g} "
-          f"| {grid_scores[ours.alpha_]:.4f} |")
-    print(f"\nour path's best mean CV accuracy: {ours.scores_.mean(axis=0).max():.4f} "
-          f"(GridSearchCV's best: {grid.best_score_:.4f}); epochs of the full-data path up to "
-          f"alpha_: {ours.n_iter_}")
-    print("mean CV accuracy per λ, independent fits:",
-          np.round(grid.cv_results_["mean_test_score"], 3))
+    print(
+        f"| GridSearchCV | {times['GridSearchCV']:.2f} | 1.00 | {grid.best_params_['alpha']:.2g} "
+        f"| {grid.best_score_:.4f} |"
+    )
+    print(
+        f"| RegularizedMLPClassifierCV | {times['ClassifierCV']:.2f} | "
+        f"{times['GridSearchCV'] / times['ClassifierCV']:.2f}× faster | {ours.alpha_:.2g} "
+        f"| {grid_scores[ours.alpha_]:.4f} |"
+    )
+    print(
+        f"\nour path's best mean CV accuracy: {ours.scores_.mean(axis=0).max():.4f} "
+        f"(GridSearchCV's best: {grid.best_score_:.4f}); epochs of the full-data path up to "
+        f"alpha_: {ours.n_iter_}"
+    )
+    print(
+        "mean CV accuracy per λ, independent fits:",
+        np.round(grid.cv_results_["mean_test_score"], 3),
+    )
     print("mean CV accuracy per λ, warm-started path:", np.round(ours.scores_.mean(axis=0), 3))
     return X, y, folds
 
 
 def _fold_path(X, y, train, test, alphas):
-    *_, models = regularization_path(X[train], y[train], alphas,
-                                     estimator=RegularizedMLPClassifier(), return_models=True,
-                                     **DIGITS_PARAMS)
+    *_, models = regularization_path(
+        X[train],
+        y[train],
+        alphas,
+        estimator=RegularizedMLPClassifier(),
+        return_models=True,
+        **DIGITS_PARAMS,
+    )
     return [m.score(X[test], y[test]) for m in models]
 
 
@@ -127,8 +148,10 @@ def path_order(X, y, folds):
     print("\n## 2. Path order on digits (same grid and folds)\n")
     print("| order | time (s) | mean CV acc. per λ (λ increasing) | best |")
     print("|---|---|---|---|")
-    for name, alphas in [("weak → strong (implemented)", DIGITS_ALPHAS),
-                         ("strong → weak (LassoCV's)", DIGITS_ALPHAS[::-1])]:
+    for name, alphas in [
+        ("weak → strong (implemented)", DIGITS_ALPHAS),
+        ("strong → weak (LassoCV's)", DIGITS_ALPHAS[::-1]),
+    ]:
         jobs = [delayed(_fold_path)(X, y, train, test, alphas) for train, test in folds]
         t, scores = timed(partial(Parallel(n_jobs=N_JOBS), jobs))
         mean = np.mean(scores, axis=0)
@@ -145,31 +168,62 @@ def _precision_recall(support, n_true):
 
 def feature_selection(repeats):
     X, y = make_friedman1(n_samples=2000, n_features=50, noise=1.0, random_state=0)
-    friedman = (StandardScaler().fit_transform(X), (y - y.mean()) / y.std(), 5,
-                RegularizedMLPRegressorCV, RegularizedMLPRegressor, 26.0)
-    X, y = make_classification(n_samples=5000, n_features=100, n_informative=10, n_redundant=0,
-                               shuffle=False, random_state=0)
-    classification = (StandardScaler().fit_transform(X), y, 10, RegularizedMLPClassifierCV,
-                      RegularizedMLPClassifier, 49.0)
-    print(f"\n## 3. Feature selection: SelectFromModel over the CV estimator, "
-          f"{len(SELECTION_ALPHAS)} values of λ in [1e-4, 1e-1], 5 folds, hidden (32,), "
-          f"Adam 1e-2, n_jobs={N_JOBS}, median of {repeats}\n")
-    print("| data | model | time (s) | CPU s, n_jobs=1 | time vs lassonet | α | kept | precision "
-          "| recall |")
+    friedman = (
+        StandardScaler().fit_transform(X),
+        (y - y.mean()) / y.std(),
+        5,
+        RegularizedMLPRegressorCV,
+        RegularizedMLPRegressor,
+        26.0,
+    )
+    X, y = make_classification(
+        n_samples=5000,
+        n_features=100,
+        n_informative=10,
+        n_redundant=0,
+        shuffle=False,
+        random_state=0,
+    )
+    classification = (
+        StandardScaler().fit_transform(X),
+        y,
+        10,
+        RegularizedMLPClassifierCV,
+        RegularizedMLPClassifier,
+        49.0,
+    )
+    print(
+        f"\n## 3. Feature selection: SelectFromModel over the CV estimator, "
+        f"{len(SELECTION_ALPHAS)} values of λ in [1e-4, 1e-1], 5 folds, hidden (32,), "
+        f"Adam 1e-2, n_jobs={N_JOBS}, median of {repeats}\n"
+    )
+    print(
+        "| data | model | time (s) | CPU s, n_jobs=1 | time vs lassonet | α | kept | precision "
+        "| recall |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for data_name, (X, y, n_true, CV, Base, lassonet) in [
-        ("Friedman #1 2000×50", friedman), ("classification 5000×100", classification),
+        ("Friedman #1 2000×50", friedman),
+        ("classification 5000×100", classification),
     ]:
         baseline = SelectFromModel(Base(penalty=None, **SELECTION_PARAMS))
         t, _ = timed(partial(baseline.fit, X, y))
         precision, recall = _precision_recall(baseline.get_support(), n_true)
-        print(f"| {data_name} | plain MLP, 'mean' threshold | {t:.2f} | | | | "
-              f"{baseline.get_support().sum()} | {precision:.2f} | {recall:.2f} |")
+        print(
+            f"| {data_name} | plain MLP, 'mean' threshold | {t:.2f} | | | | "
+            f"{baseline.get_support().sum()} | {precision:.2f} | {recall:.2f} |"
+        )
         for penalty in ("group", "l1"):
             for selection in ("best", "1se"):
-                selector = SelectFromModel(CV(alphas=SELECTION_ALPHAS, penalty=penalty,
-                                              selection=selection, n_jobs=N_JOBS,
-                                              **SELECTION_PARAMS))
+                selector = SelectFromModel(
+                    CV(
+                        alphas=SELECTION_ALPHAS,
+                        penalty=penalty,
+                        selection=selection,
+                        n_jobs=N_JOBS,
+                        **SELECTION_PARAMS,
+                    )
+                )
                 times, outs = median_times({"fit": partial(selector.fit, X, y)}, repeats)
                 selector = outs["fit"]
                 support = selector.get_support()
@@ -181,10 +235,12 @@ def feature_selection(repeats):
                 serial.fit(X, y)
                 cpu = time.process_time() - start
                 assert np.array_equal(serial.get_support(), support)
-                print(f"| {data_name} | CV '{penalty}', selection='{selection}' | "
-                      f"{times['fit']:.2f} | {cpu:.2f} | 1/{lassonet / times['fit']:.0f} | "
-                      f"{selector.estimator_.alpha_:.2g} | {support.sum()} | {precision:.2f} | "
-                      f"{recall:.2f} |")
+                print(
+                    f"| {data_name} | CV '{penalty}', selection='{selection}' | "
+                    f"{times['fit']:.2f} | {cpu:.2f} | 1/{lassonet / times['fit']:.0f} | "
+                    f"{selector.estimator_.alpha_:.2g} | {support.sum()} | {precision:.2f} | "
+                    f"{recall:.2f} |"
+                )
 
 
 def main():
@@ -192,8 +248,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    print(f"# CV benchmark — {platform.processor() or platform.machine()}, {os.cpu_count()} "
-          f"cores, load average before: {os.getloadavg()[0]:.1f}\n")
+    print(
+        f"# CV benchmark — {platform.processor() or platform.machine()}, {os.cpu_count()} "
+        f"cores, load average before: {os.getloadavg()[0]:.1f}\n"
+    )
     with threadpool_limits(limits=1, user_api="blas"):
         # start the loky workers and load the compiled kernels in them, untimed
         X, y = make_classification(n_samples=100, n_features=5, random_state=0)

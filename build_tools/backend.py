@@ -75,16 +75,30 @@ class BuildPy(build_py):
         with tempfile.TemporaryDirectory(prefix="sklearn_reg-prebuild-") as scratch:
             env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
             path = [os.path.dirname(os.path.dirname(target)), env.get("PYTHONPATH", "")]
-            env.update(NUMBA_CPU_NAME="generic", NUMBA_CACHE_DIR=os.path.join(scratch, "cache"),
-                       PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=os.pathsep.join(filter(None, path)))
-            print("sklearn_reg: compiling the numba kernels for a generic CPU (1-3 min; "
-                  f"{SWITCH}=0 skips it)", file=sys.stderr, flush=True)
-            out = subprocess.run([sys.executable, "-m", "sklearn_reg.compile", "--into", target],
-                                 cwd=scratch, env=env, capture_output=True, text=True,
-                                 check=False)
+            env.update(
+                NUMBA_CPU_NAME="generic",
+                NUMBA_CACHE_DIR=os.path.join(scratch, "cache"),
+                PYTHONDONTWRITEBYTECODE="1",
+                PYTHONPATH=os.pathsep.join(filter(None, path)),
+            )
+            print(
+                "sklearn_reg: compiling the numba kernels for a generic CPU (1-3 min; "
+                f"{SWITCH}=0 skips it)",
+                file=sys.stderr,
+                flush=True,
+            )
+            out = subprocess.run(
+                [sys.executable, "-m", "sklearn_reg.compile", "--into", target],
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         if out.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
             raise RuntimeError(
                 "sklearn_reg: compiling the shipped kernels failed; build without them "
-                f"(they then compile on first use) with {SWITCH}=0.\n{out.stdout}{out.stderr}")
+                f"(they then compile on first use) with {SWITCH}=0.\n{out.stdout}{out.stderr}"
+            )
         print(out.stdout.strip(), file=sys.stderr, flush=True)

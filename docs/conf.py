@@ -51,7 +51,11 @@ if os.environ.get("SKLEARN_REG_DOCS_INTERSPHINX") == "1":
 
 templates_path = ["_templates"]
 exclude_patterns = [
-    "_build", "generated/penalty_table.rst", "**/*.ipynb", "**/*.py.md5", "**/*.codeobj.json",
+    "_build",
+    "generated/penalty_table.rst",
+    "**/*.ipynb",
+    "**/*.py.md5",
+    "**/*.codeobj.json",
 ]
 default_role = "literal"
 
@@ -70,8 +74,9 @@ plot_formats = [("png", 110)]
 plot_rcparams = {"figure.autolayout": True, "font.size": 9}
 
 # -- gallery -----------------------------------------------------------------------
-warnings.filterwarnings("ignore", category=UserWarning,
-                        message="FigureCanvasAgg is non-interactive")
+warnings.filterwarnings(
+    "ignore", category=UserWarning, message="FigureCanvasAgg is non-interactive"
+)
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",

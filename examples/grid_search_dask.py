@@ -37,8 +37,9 @@ X, y = load_digits(return_X_y=True)
 X = StandardScaler().fit_transform(X)
 folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
 alphas = [1e-4, 1e-3, 1e-2, 3e-2]
-params = dict(hidden_layer_sizes=(32,), penalty="l1", learning_rate_init=0.01, max_iter=60,
-              random_state=0)
+params = dict(
+    hidden_layer_sizes=(32,), penalty="l1", learning_rate_init=0.01, max_iter=60, random_state=0
+)
 
 
 def search():
@@ -55,31 +56,49 @@ def search():
 # %%
 # Locally, with joblib's default backend (n_jobs=None: one process).
 local_grid, local_cv, t_grid, t_cv = search()
-print(f"local:  GridSearchCV {t_grid:.1f} s, best α = {local_grid.best_params_['alpha']:g} "
-      f"(CV accuracy {local_grid.best_score_:.3f}); "
-      f"RegularizedMLPClassifierCV {t_cv:.1f} s, α = {local_cv.alpha_:g}")
+print(
+    f"local:  GridSearchCV {t_grid:.1f} s, best α = {local_grid.best_params_['alpha']:g} "
+    f"(CV accuracy {local_grid.best_score_:.3f}); "
+    f"RegularizedMLPClassifierCV {t_cv:.1f} s, α = {local_cv.alpha_:g}"
+)
 
 # %%
 # On a local Dask cluster: the same calls inside ``parallel_backend("dask")``.
 # Two single-threaded workers in this process, talking TCP on the loopback interface;
 # ``processes=True`` would start worker processes, and for a real cluster one passes
 # the scheduler's address, ``Client("tcp://scheduler:8786")``.
-with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
-                  host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
-    print(f"Dask cluster at {client.scheduler.address} with "
-          f"{len(client.scheduler_info()['workers'])} workers")
+with (
+    LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster,
+    Client(cluster) as client,
+):
+    print(
+        f"Dask cluster at {client.scheduler.address} with "
+        f"{len(client.scheduler_info()['workers'])} workers"
+    )
     with parallel_backend("dask"):
         dask_grid, dask_cv, t_grid, t_cv = search()
-print(f"dask:   GridSearchCV {t_grid:.1f} s, best α = {dask_grid.best_params_['alpha']:g} "
-      f"(CV accuracy {dask_grid.best_score_:.3f}); "
-      f"RegularizedMLPClassifierCV {t_cv:.1f} s, α = {dask_cv.alpha_:g}")
+print(
+    f"dask:   GridSearchCV {t_grid:.1f} s, best α = {dask_grid.best_params_['alpha']:g} "
+    f"(CV accuracy {dask_grid.best_score_:.3f}); "
+    f"RegularizedMLPClassifierCV {t_cv:.1f} s, α = {dask_cv.alpha_:g}"
+)
 
 # %%
 # Every seed is fixed, so the results are the same wherever the fits ran.
-same = (np.array_equal(local_grid.cv_results_["mean_test_score"],
-                       dask_grid.cv_results_["mean_test_score"])
-        and np.array_equal(local_cv.scores_, dask_cv.scores_)
-        and np.array_equal(local_cv.coefs_[0], dask_cv.coefs_[0]))
+same = (
+    np.array_equal(
+        local_grid.cv_results_["mean_test_score"], dask_grid.cv_results_["mean_test_score"]
+    )
+    and np.array_equal(local_cv.scores_, dask_cv.scores_)
+    and np.array_equal(local_cv.coefs_[0], dask_cv.coefs_[0])
+)
 print("identical results on Dask and locally:", same)
 for alpha, score in zip(alphas, dask_grid.cv_results_["mean_test_score"]):
     print(f"  λ = {alpha:g}: GridSearchCV accuracy {score:.3f}")

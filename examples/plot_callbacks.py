@@ -37,9 +37,7 @@ os.environ.setdefault("COLUMNS", "120")
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
-X_train, X_val, y_train, y_val = train_test_split(
-    X, y, train_size=500, stratify=y, random_state=0
-)
+X_train, X_val, y_train, y_val = train_test_split(X, y, train_size=500, stratify=y, random_state=0)
 params = dict(learning_rate_init=3e-3, random_state=0)
 
 # %%
@@ -54,13 +52,20 @@ params = dict(learning_rate_init=3e-3, random_state=0)
 
 start = time.perf_counter()
 cv = RegularizedMLPClassifierCV(
-    **params, hidden_layer_sizes=(64,), alphas=[1e-4, 1e-3, 1e-2], cv=3, max_iter=60,
-    path_max_iter=15, n_jobs=2,
+    **params,
+    hidden_layer_sizes=(64,),
+    alphas=[1e-4, 1e-3, 1e-2],
+    cv=3,
+    max_iter=60,
+    path_max_iter=15,
+    n_jobs=2,
 )
 cv.set_callbacks(ProgressBar()).fit(X_train, y_train)
-print(f"RegularizedMLPClassifierCV: alpha_ = {cv.alpha_:g} in "
-      f"{time.perf_counter() - start:.2f} s, mean CV accuracy per λ "
-      f"{np.round(cv.scores_.mean(axis=0), 3)}")
+print(
+    f"RegularizedMLPClassifierCV: alpha_ = {cv.alpha_:g} in "
+    f"{time.perf_counter() - start:.2f} s, mean CV accuracy per λ "
+    f"{np.round(cv.scores_.mean(axis=0), 3)}"
+)
 
 # %%
 # A progress bar and learning curves on a fit
@@ -81,19 +86,23 @@ def validation_accuracy(estimator, X, y):
 curves = {}
 for dropout in (0.0, 0.5):
     monitor = ScoringMonitor(scoring={"train": "accuracy", "validation": validation_accuracy})
-    clf = RegularizedMLPClassifier(**params, hidden_layer_sizes=(128,), dropout=dropout,
-                                   max_iter=100)
+    clf = RegularizedMLPClassifier(
+        **params, hidden_layer_sizes=(128,), dropout=dropout, max_iter=100
+    )
     start = time.perf_counter()
     clf.set_callbacks(ProgressBar(), monitor).fit(X_train, y_train)
     epochs = [row for row in monitor.get_logs().data if row["task_name"] == "epoch"]
-    curves[dropout] = {name: np.array([row[name] for row in epochs])
-                       for name in ("train", "validation")}
+    curves[dropout] = {
+        name: np.array([row[name] for row in epochs]) for name in ("train", "validation")
+    }
     best = int(np.argmax(curves[dropout]["validation"]))
-    print(f"dropout={dropout}: {len(epochs)} epochs scored in "
-          f"{time.perf_counter() - start:.1f} s; best validation accuracy "
-          f"{curves[dropout]['validation'][best]:.3f} at epoch {best + 1}; at the end "
-          f"train {curves[dropout]['train'][-1]:.3f}, validation "
-          f"{curves[dropout]['validation'][-1]:.3f}")
+    print(
+        f"dropout={dropout}: {len(epochs)} epochs scored in "
+        f"{time.perf_counter() - start:.1f} s; best validation accuracy "
+        f"{curves[dropout]['validation'][best]:.3f} at epoch {best + 1}; at the end "
+        f"train {curves[dropout]['train'][-1]:.3f}, validation "
+        f"{curves[dropout]['validation'][-1]:.3f}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)

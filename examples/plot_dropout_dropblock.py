@@ -52,9 +52,14 @@ X_train, X_test, y_train, y_test = train_test_split(
 
 EPOCHS = 60
 SEEDS = (0, 1, 2)
-common = {"hidden_layer_sizes": (256,), "penalty": None, "alpha": 0.0,
-          "learning_rate_init": 1e-3, "batch_size": 32,
-          "max_iter": EPOCHS}  # max_iter: the DropBlock ramp spans the EPOCHS epochs
+common = {
+    "hidden_layer_sizes": (256,),
+    "penalty": None,
+    "alpha": 0.0,
+    "learning_rate_init": 1e-3,
+    "batch_size": 32,
+    "max_iter": EPOCHS,
+}  # max_iter: the DropBlock ramp spans the EPOCHS epochs
 regularizers = {
     "none": {},
     "dropout (p=0.5)": {"dropout": 0.5},
@@ -85,8 +90,10 @@ for name, params in regularizers.items():
     curves[name] = acc.mean(axis=0)
 elapsed = time.perf_counter() - start
 
-print(f"{len(regularizers) * len(SEEDS)} networks x {EPOCHS} epochs in {elapsed:.1f} s; "
-      f"accuracy after {EPOCHS} epochs (mean of {len(SEEDS)} seeds):")
+print(
+    f"{len(regularizers) * len(SEEDS)} networks x {EPOCHS} epochs in {elapsed:.1f} s; "
+    f"accuracy after {EPOCHS} epochs (mean of {len(SEEDS)} seeds):"
+)
 print(f"  {'regularizer':32s} {'train':>6s} {'test':>6s} {'gap':>6s}")
 for name, acc in curves.items():
     train, test = acc[-1]
@@ -99,8 +106,7 @@ for ax, (name, acc) in zip(axes, curves.items()):
     ax.plot(epochs, acc[:, 1], label="test")
     ax.plot(epochs, curves["none"][:, 1], color="0.6", ls=":", label="test, none")
     train, test = acc[-1]
-    ax.set_title(f"{name}\ngap {train - test:.3f} (train {train:.3f}, test {test:.3f})",
-                 fontsize=9)
+    ax.set_title(f"{name}\ngap {train - test:.3f} (train {train:.3f}, test {test:.3f})", fontsize=9)
     ax.set_xlabel("epoch")
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("accuracy")
@@ -145,8 +151,9 @@ rows = [
     ("spatial dropout\nmask, p=0.3, rows", spatial_masks),
     ("digit × spatial", spatial_masks * image),
 ]
-fig, axes = plt.subplots(len(rows), n_show, figsize=(1.7 * n_show, 1.8 * len(rows)),
-                         layout="constrained")
+fig, axes = plt.subplots(
+    len(rows), n_show, figsize=(1.7 * n_show, 1.8 * len(rows)), layout="constrained"
+)
 for r, (label, masks) in enumerate(rows):
     vmax = masks.max()
     for c in range(n_show):
@@ -155,13 +162,16 @@ for r, (label, masks) in enumerate(rows):
         ax.set_xticks([])
         ax.set_yticks([])
         if r % 2 == 0:  # kept pixels are scaled up, so that the mask keeps the mean
-            ax.set_title(f"{np.mean(masks[c] == 0):.0%} dropped, kept ×{masks[c].max():.2f}",
-                         fontsize=8)
+            ax.set_title(
+                f"{np.mean(masks[c] == 0):.0%} dropped, kept ×{masks[c].max():.2f}", fontsize=8
+            )
     axes[r, 0].set_ylabel(label, fontsize=8)
 fig.suptitle("Masks drawn in training (never at prediction)")
 
-print(f"DropBlock masks (rate 0.3, 3×3 blocks): {np.mean(dropblock_masks == 0):.0%} of the "
-      f"pixels dropped; spatial-dropout masks (p=0.3, rows): "
-      f"{np.mean(spatial_masks == 0):.0%} dropped")
+print(
+    f"DropBlock masks (rate 0.3, 3×3 blocks): {np.mean(dropblock_masks == 0):.0%} of the "
+    f"pixels dropped; spatial-dropout masks (p=0.3, rows): "
+    f"{np.mean(spatial_masks == 0):.0%} dropped"
+)
 
 plt.show()

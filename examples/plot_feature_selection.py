@@ -44,9 +44,11 @@ TRUE = set(range(5))
 def report(name, selector, elapsed):
     kept = {int(j) for j in np.flatnonzero(selector.get_support())}
     precision = len(kept & TRUE) / max(len(kept), 1)
-    print(f"{name:<38} {elapsed:5.1f} s  keeps {len(kept):3d} columns, "
-          f"{len(kept & TRUE)}/5 true, precision {precision:.2f}: "
-          f"{sorted(kept) if len(kept) <= 12 else str(sorted(kept)[:12])[:-1] + ', ...]'}")
+    print(
+        f"{name:<38} {elapsed:5.1f} s  keeps {len(kept):3d} columns, "
+        f"{len(kept & TRUE)}/5 true, precision {precision:.2f}: "
+        f"{sorted(kept) if len(kept) <= 12 else str(sorted(kept)[:12])[:-1] + ', ...]'}"
+    )
 
 
 # %%
@@ -63,12 +65,12 @@ alphas = np.geomspace(1e-4, 1e-1, 12)
 selectors = {}
 for penalty in ("group", "l1"):
     start = time.perf_counter()
-    selectors[penalty] = SelectFromModel(RegularizedMLPRegressorCV(
-        alphas=alphas, penalty=penalty, n_jobs=2, **params)).fit(X, y)
+    selectors[penalty] = SelectFromModel(
+        RegularizedMLPRegressorCV(alphas=alphas, penalty=penalty, n_jobs=2, **params)
+    ).fit(X, y)
     elapsed = time.perf_counter() - start
     cv = selectors[penalty].estimator_
-    report(f"CV '{penalty}' (α = {cv.alpha_:.2g}), default threshold", selectors[penalty],
-           elapsed)
+    report(f"CV '{penalty}' (α = {cv.alpha_:.2g}), default threshold", selectors[penalty], elapsed)
 
 # %%
 # With 'l1' the default threshold keeps every column with a weight left, and
@@ -81,8 +83,11 @@ report("CV 'l1', threshold='mean'", l1_mean, 0.0)
 # %%
 # Importances (L1 norm of each column's first-layer weights) of the three models.
 fig, axes = plt.subplots(3, 1, figsize=(9, 7), sharex=True)
-models = [("plain MLP", plain.estimator_), ("CV 'group'", selectors["group"].estimator_),
-          ("CV 'l1'", selectors["l1"].estimator_)]
+models = [
+    ("plain MLP", plain.estimator_),
+    ("CV 'group'", selectors["group"].estimator_),
+    ("CV 'l1'", selectors["l1"].estimator_),
+]
 for ax, (name, model) in zip(axes, models):
     importance = np.abs(model.coef_).sum(axis=0)
     colors = ["tab:red" if j in TRUE else "tab:gray" for j in range(X.shape[1])]

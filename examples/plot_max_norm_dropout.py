@@ -31,8 +31,15 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_sta
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
-common = dict(hidden_layer_sizes=(256,), dropout=0.5, solver="sgd", learning_rate_init=0.5,
-              momentum=0.9, max_iter=60, random_state=0)
+common = dict(
+    hidden_layer_sizes=(256,),
+    dropout=0.5,
+    solver="sgd",
+    learning_rate_init=0.5,
+    momentum=0.9,
+    max_iter=60,
+    random_state=0,
+)
 models = {
     "dropout, no penalty": RegularizedMLPClassifier(penalty=None, **common),
     "dropout + L2 (λ = 1e-3)": RegularizedMLPClassifier(penalty="l2", alpha=1e-3, **common),
@@ -46,8 +53,10 @@ with warnings.catch_warnings():
     for name, model in models.items():
         model.fit(X_train, y_train)
         norms = np.linalg.norm(model.coefs_[0], axis=0)  # one per hidden unit
-        print(f"{name:28s} test accuracy {model.score(X_test, y_test):.3f}, "
-              f"hidden-unit norms: median {np.median(norms):.2f}, max {norms.max():.2f}")
+        print(
+            f"{name:28s} test accuracy {model.score(X_test, y_test):.3f}, "
+            f"hidden-unit norms: median {np.median(norms):.2f}, max {norms.max():.2f}"
+        )
         ax.hist(norms, bins=bins, alpha=0.6, label=name)
 ax.axvline(0.5, color="k", linestyle=":", label="c = 0.5")
 ax.set_xlabel("‖incoming weights‖₂ of a hidden unit")

@@ -39,8 +39,15 @@ warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget of epochs
 X, y = load_digits(return_X_y=True)
 model = make_pipeline(
     StandardScaler(),
-    RegularizedMLPClassifier((64, 32), penalty="l1", alpha=1e-3, dropout=0.1,
-                             learning_rate_init=0.01, max_iter=60, random_state=0),
+    RegularizedMLPClassifier(
+        (64, 32),
+        penalty="l1",
+        alpha=1e-3,
+        dropout=0.1,
+        learning_rate_init=0.01,
+        max_iter=60,
+        random_state=0,
+    ),
 ).fit(X, y)
 print(f"training accuracy {model.score(X, y):.3f}")
 
@@ -49,8 +56,7 @@ def session_of(onx):
     """An onnxruntime session of the ONNX model ``onx``, on the calling thread only."""
     options = rt.SessionOptions()
     options.intra_op_num_threads = 1
-    return rt.InferenceSession(onx.SerializeToString(), options,
-                               providers=["CPUExecutionProvider"])
+    return rt.InferenceSession(onx.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
 # %%
@@ -62,9 +68,11 @@ for dtype in (np.float32, np.float64):
     onx = to_onnx(model, X[:1].astype(dtype), options={"zipmap": False})
     sessions[dtype] = session_of(onx)
     label, onnx_proba = sessions[dtype].run(None, {"X": X.astype(dtype)})
-    print(f"{dtype.__name__} graph ({len(onx.SerializeToString()) / 1024:.0f} KiB): "
-          f"labels equal on {np.mean(label == model.predict(X)):.0%} of {len(X)} images, "
-          f"largest |Δ| of the probabilities {np.abs(onnx_proba - proba).max():.1e}")
+    print(
+        f"{dtype.__name__} graph ({len(onx.SerializeToString()) / 1024:.0f} KiB): "
+        f"labels equal on {np.mean(label == model.predict(X)):.0%} of {len(X)} images, "
+        f"largest |Δ| of the probabilities {np.abs(onnx_proba - proba).max():.1e}"
+    )
 
 # %%
 # A Poisson regressor: its output activation exp(z) becomes ONNX's ``Exp``. The graph
@@ -72,8 +80,9 @@ for dtype in (np.float32, np.float64):
 rng = np.random.default_rng(0)
 Z = rng.normal(size=(2000, 5))
 counts = rng.poisson(np.exp(0.3 + 0.5 * Z[:, 0] - 0.4 * Z[:, 1] ** 2))
-poisson = RegularizedMLPRegressor(loss="poisson", hidden_layer_sizes=(16,),
-                                  learning_rate_init=0.01, max_iter=40, random_state=0)
+poisson = RegularizedMLPRegressor(
+    loss="poisson", hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=40, random_state=0
+)
 poisson.fit(Z, counts)
 (onnx_mean,) = session_of(to_onnx(poisson, Z[:1])).run(None, {"X": Z})
 relative = np.abs(onnx_mean.ravel() / poisson.predict(Z) - 1).max()
@@ -95,12 +104,16 @@ def best_time(predict, repeats):
 
 
 X32 = X.astype(np.float32)
-one = {"sklearn_reg (float64)": lambda: model.predict_proba(X[:1]),
-       "onnxruntime float64": lambda: sessions[np.float64].run(None, {"X": X[:1]}),
-       "onnxruntime float32": lambda: sessions[np.float32].run(None, {"X": X32[:1]})}
-batch = {"sklearn_reg (float64)": lambda: model.predict_proba(X),
-         "onnxruntime float64": lambda: sessions[np.float64].run(None, {"X": X}),
-         "onnxruntime float32": lambda: sessions[np.float32].run(None, {"X": X32})}
+one = {
+    "sklearn_reg (float64)": lambda: model.predict_proba(X[:1]),
+    "onnxruntime float64": lambda: sessions[np.float64].run(None, {"X": X[:1]}),
+    "onnxruntime float32": lambda: sessions[np.float32].run(None, {"X": X32[:1]}),
+}
+batch = {
+    "sklearn_reg (float64)": lambda: model.predict_proba(X),
+    "onnxruntime float64": lambda: sessions[np.float64].run(None, {"X": X}),
+    "onnxruntime float32": lambda: sessions[np.float32].run(None, {"X": X32}),
+}
 with threadpool_limits(limits=1):
     timings = {
         "1 image": {name: best_time(f, 200) for name, f in one.items()},
@@ -112,8 +125,11 @@ for case, times in timings.items():
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 for ax, (case, times) in zip(axes, timings.items()):
-    ax.barh(list(times), [1e6 * t for t in times.values()],
-            color=["tab:blue", "tab:green", "tab:orange"])
+    ax.barh(
+        list(times),
+        [1e6 * t for t in times.values()],
+        color=["tab:blue", "tab:green", "tab:orange"],
+    )
     ax.set_xlabel("time per call (µs)")
     ax.set_title(f"predict_proba, {case}")
 fig.tight_layout()

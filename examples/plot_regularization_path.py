@@ -54,9 +54,11 @@ mean = best.scores_.mean(axis=0)
 se = best.scores_.std(axis=0, ddof=1) / np.sqrt(best.scores_.shape[0])
 for name, est in [("best", best), ("1se", one_se)]:
     kept = np.flatnonzero(np.any(est.coefs_[0] != 0, axis=1))
-    print(f"selection='{name}': α = {est.alpha_:.2e}, CV R² "
-          f"{mean[list(alphas).index(est.alpha_)]:.3f}, {len(kept)} columns kept, "
-          f"{np.count_nonzero(kept < N_TRUE)}/{N_TRUE} informative")
+    print(
+        f"selection='{name}': α = {est.alpha_:.2e}, CV R² "
+        f"{mean[list(alphas).index(est.alpha_)]:.3f}, {len(kept)} columns kept, "
+        f"{np.count_nonzero(kept < N_TRUE)}/{N_TRUE} informative"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))

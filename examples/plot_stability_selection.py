@@ -35,16 +35,24 @@ elapsed = time.perf_counter() - start
 
 support = selector.get_support(indices=True)
 scores = selector.max_stability_scores_
-print(f"StabilitySelection: {2 * selector.n_pairs} paths of {len(selector.alphas_)} values "
-      f"of λ in {elapsed:.1f} s")
-print(f"stable columns: {support.tolist()} "
-      f"({np.count_nonzero(support < N_TRUE)}/{N_TRUE} informative)")
+print(
+    f"StabilitySelection: {2 * selector.n_pairs} paths of {len(selector.alphas_)} values "
+    f"of λ in {elapsed:.1f} s"
+)
+print(
+    f"stable columns: {support.tolist()} "
+    f"({np.count_nonzero(support < N_TRUE)}/{N_TRUE} informative)"
+)
 print(f"region used: λ ≥ {selector.alpha_min_:.3g}; q = {selector.q_:.1f} columns per half")
-print(f"bound on the expected number of false selections: "
-      f"{selector.expected_false_selections_:.2f} (Meinshausen–Bühlmann), "
-      f"{selector.expected_false_selections_unimodal_:.2f} (Shah–Samworth, unimodal)")
-print(f"scores of the informative columns: {np.round(scores[:N_TRUE], 2).tolist()}; "
-      f"highest of the noise columns: {scores[N_TRUE:].max():.2f}")
+print(
+    f"bound on the expected number of false selections: "
+    f"{selector.expected_false_selections_:.2f} (Meinshausen–Bühlmann), "
+    f"{selector.expected_false_selections_unimodal_:.2f} (Shah–Samworth, unimodal)"
+)
+print(
+    f"scores of the informative columns: {np.round(scores[:N_TRUE], 2).tolist()}; "
+    f"highest of the noise columns: {scores[N_TRUE:].max():.2f}"
+)
 
 # %%
 # The stability paths: the score of each column against λ. Every column is kept at
@@ -56,8 +64,13 @@ ax = axes[0]
 alphas = selector.alphas_
 ax.semilogx(alphas, selector.stability_scores_[N_TRUE:].T, color="tab:gray", lw=0.7)
 for j in range(N_TRUE):
-    ax.semilogx(alphas, selector.stability_scores_[j], color="tab:red", lw=1.8,
-                label="informative" if j == 0 else None)
+    ax.semilogx(
+        alphas,
+        selector.stability_scores_[j],
+        color="tab:red",
+        lw=1.8,
+        label="informative" if j == 0 else None,
+    )
 ax.axhline(selector.threshold, color="black", ls="--", lw=1, label="threshold")
 ax.axvspan(selector.alpha_min_, alphas[-1], color="tab:blue", alpha=0.1, label="region used")
 ax.set_xlabel("λ (alpha)")
@@ -71,7 +84,8 @@ ax.axvspan(selector.alpha_min_, alphas[-1], color="tab:blue", alpha=0.1)
 ax.set_yscale("log")
 ax.set_xlabel("λ (alpha)")
 ax.set_ylabel("columns kept per half (mean)")
-ax.set_title(f"q = {selector.q_:.1f} over the region, bound "
-             f"{selector.expected_false_selections_:.1f}")
+ax.set_title(
+    f"q = {selector.q_:.1f} over the region, bound {selector.expected_false_selections_:.1f}"
+)
 fig.tight_layout()
 plt.show()

@@ -48,17 +48,22 @@ penalties = {
     "group, λ=1e-2": {"penalty": "group", "alpha": 1e-2},
 }
 weights = {}
-print(f"{'penalty':20s} {'test acc.':>9s} {'‖W₁‖':>6s} {'zeros':>6s} {'pixels removed':>15s} "
-      f"{'units cut off':>13s}")
+print(
+    f"{'penalty':20s} {'test acc.':>9s} {'‖W₁‖':>6s} {'zeros':>6s} {'pixels removed':>15s} "
+    f"{'units cut off':>13s}"
+)
 for name, params in penalties.items():
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.01,
-                                   max_iter=60, random_state=0, **params)
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=60, random_state=0, **params
+    )
     clf.fit(X_train, y_train)
     W = clf.coefs_[0]  # (64 pixels, 32 hidden units)
     weights[name] = W
-    print(f"{name:20s} {clf.score(X_test, y_test):9.3f} {np.linalg.norm(W):6.2f} "
-          f"{np.mean(W == 0):6.1%} {np.sum(~W.any(axis=1)):11d} / 64 "
-          f"{np.sum(~W.any(axis=0)):8d} / 32")
+    print(
+        f"{name:20s} {clf.score(X_test, y_test):9.3f} {np.linalg.norm(W):6.2f} "
+        f"{np.mean(W == 0):6.1%} {np.sum(~W.any(axis=1)):11d} / 64 "
+        f"{np.sum(~W.any(axis=0)):8d} / 32"
+    )
 
 # %%
 # Distribution of the weights
@@ -84,13 +89,20 @@ fig.suptitle("Non-zero first-layer weights on digits")
 # model, hence dropped by :class:`~sklearn.feature_selection.SelectFromModel`) are
 # marked with a red cross.
 cmap = plt.get_cmap("RdBu_r").with_extremes(bad="black")
-fig, axes = plt.subplots(2, 6, figsize=(13, 5.2), layout="constrained",
-                         gridspec_kw={"height_ratios": [2, 1]})
+fig, axes = plt.subplots(
+    2, 6, figsize=(13, 5.2), layout="constrained", gridspec_kw={"height_ratios": [2, 1]}
+)
 for c, (name, W) in enumerate(weights.items()):
     ax = axes[0, c]
     scale = np.percentile(np.abs(W[W != 0]), 98)  # colours per panel: 'group' is small
-    ax.imshow(np.where(W == 0, np.nan, W), cmap=cmap, vmin=-scale, vmax=scale,
-              aspect="auto", interpolation="nearest")
+    ax.imshow(
+        np.where(W == 0, np.nan, W),
+        cmap=cmap,
+        vmin=-scale,
+        vmax=scale,
+        aspect="auto",
+        interpolation="nearest",
+    )
     ax.set_title(name, fontsize=9)
     ax.set_xlabel("hidden unit", fontsize=8)
     ax.set_ylabel("pixel" if c == 0 else "", fontsize=8)

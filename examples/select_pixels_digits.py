@@ -42,8 +42,9 @@ print(f"pixels constant in the training set: {constant.size} ({constant.tolist()
 
 def selector(alpha=1e-3):
     """The L1 network whose zero rows of ``coefs_[0]`` drop pixels."""
-    return RegularizedMLPClassifier(hidden_layer_sizes=(50,), penalty="l1", alpha=alpha,
-                                    max_iter=60, random_state=0)
+    return RegularizedMLPClassifier(
+        hidden_layer_sizes=(50,), penalty="l1", alpha=alpha, max_iter=60, random_state=0
+    )
 
 
 def pixels_kept(alpha, X_scaled, y):
@@ -73,40 +74,58 @@ def strongest_within_one_standard_error(cv_results):
 start = time.perf_counter()
 path = path_until_half_the_pixels_go(StandardScaler().fit_transform(X_train), y_train)
 alphas = list(path)[:-1]  # the last one keeps fewer than half of the pixels
-pipe = Pipeline([
-    ("scale", StandardScaler()),
-    ("select", SelectFromModel(selector())),
-    ("classify", RegularizedMLPClassifier(
-        hidden_layer_sizes=(100,), penalty="l2", alpha=1e-4, max_iter=200, random_state=0)),
-])
+pipe = Pipeline(
+    [
+        ("scale", StandardScaler()),
+        ("select", SelectFromModel(selector())),
+        (
+            "classify",
+            RegularizedMLPClassifier(
+                hidden_layer_sizes=(100,), penalty="l2", alpha=1e-4, max_iter=200, random_state=0
+            ),
+        ),
+    ]
+)
 # threads: the compiled kernels release the GIL and are shared by every fit, which (as
 # prediction) runs its batch-sized products on one BLAS thread: two at a time do not
 # oversubscribe the cores
-search = GridSearchCV(pipe, {"select__estimator__alpha": alphas}, cv=3, n_jobs=2,
-                      refit=strongest_within_one_standard_error)
+search = GridSearchCV(
+    pipe,
+    {"select__estimator__alpha": alphas},
+    cv=3,
+    n_jobs=2,
+    refit=strongest_within_one_standard_error,
+)
 with parallel_backend("threading"):
     search.fit(X_train, y_train)
 elapsed = time.perf_counter() - start
 
 chosen = search.best_params_["select__estimator__alpha"]
-print(f"λ doubled from {alphas[0]:g} to {list(path)[-1]:g}; GridSearchCV over the "
-      f"{len(alphas)} values below, 3 folds: {elapsed:.1f} s")
+print(
+    f"λ doubled from {alphas[0]:g} to {list(path)[-1]:g}; GridSearchCV over the "
+    f"{len(alphas)} values below, 3 folds: {elapsed:.1f} s"
+)
 results = search.cv_results_
 for alpha, n_kept in path.items():
     line = f"  λ = {alpha:.4f}   keeps {n_kept:2d} of 64 pixels"
     if alpha in alphas:
         k = alphas.index(alpha)
-        line += f"   CV accuracy {results['mean_test_score'][k]:.3f} ± " \
-                f"{results['std_test_score'][k]:.3f}" + ("   <- chosen" if alpha == chosen else "")
+        line += (
+            f"   CV accuracy {results['mean_test_score'][k]:.3f} ± "
+            f"{results['std_test_score'][k]:.3f}" + ("   <- chosen" if alpha == chosen else "")
+        )
     else:
         line += "   (fewer than half: not searched)"
     print(line)
 best = search.best_estimator_
 kept = best.named_steps["select"].get_support()
-print(f"chosen λ = {chosen:.4f}: keeps {kept.sum()} of 64 pixels, test accuracy "
-      f"{best.score(X_test, y_test):.3f}")
-print(f"constant pixels dropped: {np.isin(constant, np.flatnonzero(~kept)).sum()} of "
-      f"{constant.size}")
+print(
+    f"chosen λ = {chosen:.4f}: keeps {kept.sum()} of 64 pixels, test accuracy "
+    f"{best.score(X_test, y_test):.3f}"
+)
+print(
+    f"constant pixels dropped: {np.isin(constant, np.flatnonzero(~kept)).sum()} of {constant.size}"
+)
 print("pixels kept (#) and dropped (.):")
 for row in kept.reshape(8, 8):
     print("  " + " ".join("#" if k else "." for k in row))

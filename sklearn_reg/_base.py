@@ -27,8 +27,12 @@ from ._threads import blas_threads, exclusive_fit
 from ._train import Trainer, TrainingState, max_iter_reported_by_caller
 
 #: output activation of each loss code
-_OUT_ACTIVATIONS = {K.SQUARED_ERROR: "identity", K.POISSON: "exp",
-                    K.BINARY_LOG_LOSS: "logistic", K.MULTINOMIAL_LOG_LOSS: "softmax"}
+_OUT_ACTIVATIONS = {
+    K.SQUARED_ERROR: "identity",
+    K.POISSON: "exp",
+    K.BINARY_LOG_LOSS: "logistic",
+    K.MULTINOMIAL_LOG_LOSS: "softmax",
+}
 
 
 class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
@@ -144,10 +148,12 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
             saved = copy.deepcopy(self._fitted_state())
             try:
-                X_, Y, sw, rs = self._prepare(X, y, sample_weight, hidden, incremental,
-                                              first_pass, classes)
-                self._train(self._trainer(X_.shape[0]), (X_, Y, sw, rs), (X, y, sample_weight),
-                            incremental)
+                X_, Y, sw, rs = self._prepare(
+                    X, y, sample_weight, hidden, incremental, first_pass, classes
+                )
+                self._train(
+                    self._trainer(X_.shape[0]), (X_, Y, sw, rs), (X, y, sample_weight), incremental
+                )
             except BaseException:
                 self._restore(saved)
                 raise
@@ -173,8 +179,10 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                     trainer = self._trainer(X_.shape[0], trainer.state)
                     trainer.restart_stopping_rule()
                     rs = check_random_state(self.random_state)
-                with context(self, alpha), (max_iter_reported_by_caller() if k
-                                            else contextlib.nullcontext()):
+                with (
+                    context(self, alpha),
+                    max_iter_reported_by_caller() if k else contextlib.nullcontext(),
+                ):
                     self._train(trainer, (X_, Y, sw, rs), (X, y, sample_weight), False)
                 each(self)
         return self
@@ -265,8 +273,11 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         return np.concatenate([c.ravel() for c in self.coefs_] + list(self.intercepts_))
 
     def _fitted_state(self):
-        return {k: v for k, v in vars(self).items()
-                if (k.endswith("_") or k.startswith("_")) and not is_callback_state(k)}
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if (k.endswith("_") or k.startswith("_")) and not is_callback_state(k)
+        }
 
     def _restore(self, state):
         for k in list(self._fitted_state()):
@@ -280,8 +291,9 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         """Predictions after the output activation, shape (n_samples, n_outputs)."""
         announce_compilation()
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                          dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+        )
         params = self._flat_params()
         out = np.empty((X.shape[0], self.n_outputs_), dtype=params.dtype)
         network = Network(self._units(), ACTIVATION_CODES[self.activation], self._loss_code())

@@ -236,11 +236,14 @@ class PathTask:
             context.call_on_fit_task_begin(estimator=self.caller, **data)
             yield
         context.call_on_fit_task_end(
-            estimator=self.caller, **data,
+            estimator=self.caller,
+            **data,
             reconstruction_attributes=lambda: copy.deepcopy(
-                {name: value for name, value in vars(estimator).items()
-                 if (name.endswith("_") or name.startswith("_"))
-                 and not is_callback_state(name)}
+                {
+                    name: value
+                    for name, value in vars(estimator).items()
+                    if (name.endswith("_") or name.startswith("_")) and not is_callback_state(name)
+                }
             ),
         )
 
@@ -280,12 +283,18 @@ class CVFitTask:
         )
         self.context.call_on_fit_task_begin(estimator=estimator, **self.data)
         self.fold_paths = [
-            PathTask(estimator, self.context.subcontext(
-                task_name="fold-path", task_id=i, max_subtasks=n_alphas))
+            PathTask(
+                estimator,
+                self.context.subcontext(task_name="fold-path", task_id=i, max_subtasks=n_alphas),
+            )
             for i in range(n_folds)
         ]
-        self.full_path = PathTask(estimator, self.context.subcontext(
-            task_name="full-data-path", task_id=n_folds, max_subtasks=n_alphas))
+        self.full_path = PathTask(
+            estimator,
+            self.context.subcontext(
+                task_name="full-data-path", task_id=n_folds, max_subtasks=n_alphas
+            ),
+        )
 
     def end(self):
         """End the CV fit, with the estimator as fitted."""

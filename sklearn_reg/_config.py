@@ -16,8 +16,7 @@ from ._optim import ADAM, ADAPTIVE, CONSTANT, INVSCALING, SGD
 from ._penalties import PENALTIES, rates, smooth_penalties
 from ._records import Network, Optimizer, Regularization, Stopping
 
-ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH,
-                    "relu": K.RELU}
+ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH, "relu": K.RELU}
 SCHEDULE_CODES = {"constant": CONSTANT, "invscaling": INVSCALING, "adaptive": ADAPTIVE}
 
 #: a training loss this many times above both the loss where the fit started and the loss
@@ -59,8 +58,9 @@ class TrainingConfig:
         """The same configuration at another λ (a point of a regularization path)."""
         params = {**self.params, "alpha": float(alpha)}
         r = rates(params["penalty"], alpha, params["l1_ratio"])
-        return dataclasses.replace(self, params=params,
-                                   regularization=self.regularization._replace(**r._asdict()))
+        return dataclasses.replace(
+            self, params=params, regularization=self.regularization._replace(**r._asdict())
+        )
 
 
 def configure(estimator, units, n_samples):
@@ -87,26 +87,35 @@ def configure(estimator, units, n_samples):
     regularization = Regularization(
         *rates(p["penalty"], p["alpha"], p["l1_ratio"]),
         max_norm=0.0 if p["max_norm"] is None else float(p["max_norm"]),
-        drop_rates=drop_rates, mask_shape=shape if masked else None, block_size=block,
+        drop_rates=drop_rates,
+        mask_shape=shape if masked else None,
+        block_size=block,
         dropblock_rate=float(p["dropblock"]),
         dropblock_ramp=int(p["max_iter"]) if p["dropblock_schedule"] == "linear" else 0,
         spatial_rate=float(p["spatial_dropout"]),
         dropblock_per_feature=p["dropblock_scale"] == "feature",
     )
-    network = Network(np.array(units, dtype=np.int64), ACTIVATION_CODES[p["activation"]],
-                      estimator._loss_code())
+    network = Network(
+        np.array(units, dtype=np.int64), ACTIVATION_CODES[p["activation"]], estimator._loss_code()
+    )
     optimizer = None
     if p["solver"] != "lbfgs":
         optimizer = Optimizer(
             solver=ADAM if p["solver"] == "adam" else SGD,
-            schedule=SCHEDULE_CODES[p["learning_rate"]], lr_init=float(p["learning_rate_init"]),
-            power_t=float(p["power_t"]), momentum=float(p["momentum"]),
-            nesterov=bool(p["nesterovs_momentum"]), beta_1=float(p["beta_1"]),
-            beta_2=float(p["beta_2"]), epsilon=float(p["epsilon"]),
-            batch_size=batch_size_of(p["batch_size"], n_samples), shuffle=bool(p["shuffle"]),
+            schedule=SCHEDULE_CODES[p["learning_rate"]],
+            lr_init=float(p["learning_rate_init"]),
+            power_t=float(p["power_t"]),
+            momentum=float(p["momentum"]),
+            nesterov=bool(p["nesterovs_momentum"]),
+            beta_1=float(p["beta_1"]),
+            beta_2=float(p["beta_2"]),
+            epsilon=float(p["epsilon"]),
+            batch_size=batch_size_of(p["batch_size"], n_samples),
+            shuffle=bool(p["shuffle"]),
         )
-    stopping = Stopping(float(p["tol"]), float(p["n_iter_no_change"]), DIVERGENCE_FACTOR,
-                        not p["early_stopping"])
+    stopping = Stopping(
+        float(p["tol"]), float(p["n_iter_no_change"]), DIVERGENCE_FACTOR, not p["early_stopping"]
+    )
     return TrainingConfig(network, regularization, optimizer, stopping, p)
 
 
@@ -128,8 +137,9 @@ def hidden_sizes(hidden_layer_sizes):
     """The hidden layer sizes as a list of positive ints, or a clear error."""
     sizes = hidden_layer_sizes
     sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-    if not all(isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h > 0
-               for h in sizes):
+    if not all(
+        isinstance(h, Integral) and not isinstance(h, (bool, np.bool_)) and h > 0 for h in sizes
+    ):
         raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
     return sizes
 
@@ -204,9 +214,12 @@ def check_solver(p, drop_rates):
             f"not supported with it. Use penalty in {', '.join(smooth_penalties())}, or "
             "solver='adam' / 'sgd'."
         )
-    stochastic = {"dropout": drop_rates is not None, "dropblock": p["dropblock"] > 0,
-                  "spatial_dropout": p["spatial_dropout"] > 0,
-                  "max_norm": p["max_norm"] is not None}
+    stochastic = {
+        "dropout": drop_rates is not None,
+        "dropblock": p["dropblock"] > 0,
+        "spatial_dropout": p["spatial_dropout"] > 0,
+        "max_norm": p["max_norm"] is not None,
+    }
     for name, active in stochastic.items():
         if active:
             raise ValueError(

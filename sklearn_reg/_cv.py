@@ -79,8 +79,17 @@ def _n_features_selected(estimator):
     return int(np.count_nonzero(np.any(estimator.coefs_[0] != 0, axis=1)))
 
 
-def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
-                        sample_weight=None, return_models=False, **params):
+def regularization_path(
+    X,
+    y,
+    alphas=10,
+    *,
+    estimator=None,
+    path_max_iter=20,
+    sample_weight=None,
+    return_models=False,
+    **params,
+):
     """Fit a regularized MLP along a grid of λ, each fit warm-started from the last.
 
     The analogue of :func:`sklearn.linear_model.lasso_path` for
@@ -166,9 +175,7 @@ def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
     True
     """
     if "alpha" in params:
-        raise ValueError(
-            "regularization_path takes the values of λ as `alphas`, not `alpha`."
-        )
+        raise ValueError("regularization_path takes the values of λ as `alphas`, not `alpha`.")
     if not isinstance(path_max_iter, Integral) or path_max_iter < 1:
         raise ValueError(f"path_max_iter must be a positive int, got {path_max_iter!r}.")
     alphas = _alpha_grid(alphas)
@@ -176,12 +183,12 @@ def regularization_path(X, y, alphas=10, *, estimator=None, path_max_iter=20,
         continuous = type_of_target(y, input_name="y").startswith("continuous")
         estimator = RegularizedMLPRegressor() if continuous else RegularizedMLPClassifier()
     estimator = clone(estimator).set_params(**params)
-    return _warm_started_path(estimator, X, y, alphas, path_max_iter, sample_weight,
-                              return_models)
+    return _warm_started_path(estimator, X, y, alphas, path_max_iter, sample_weight, return_models)
 
 
-def _warm_started_path(path, X, y, alphas, path_max_iter, sample_weight, return_models,
-                       task=NO_TASK):
+def _warm_started_path(
+    path, X, y, alphas, path_max_iter, sample_weight, return_models, task=NO_TASK
+):
     """The loop of :func:`regularization_path` on the network ``path`` (modified);
     ``task`` reports it to the callbacks of a CV fit, one subtask per λ."""
     max_iter, warm_start = path.max_iter, path.warm_start
@@ -192,8 +199,7 @@ def _warm_started_path(path, X, y, alphas, path_max_iter, sample_weight, return_
         losses.append(float(model.loss_))
         n_selected.append(_n_features_selected(model))
         if return_models:
-            models.append(model._fitted_copy().set_params(max_iter=max_iter,
-                                                          warm_start=warm_start))
+            models.append(model._fitted_copy().set_params(max_iter=max_iter, warm_start=warm_start))
 
     def context(model, alpha):
         return task.alpha(model, alpha, X, y, sample_weight)
@@ -247,19 +253,24 @@ def feature_exit_alphas(alphas, coefs):
         raise ValueError(f"coefs has {active.shape[0]} points of the path, alphas {alphas.size}.")
     # index of the first λ after the last one at which the feature is active
     last = np.where(active.any(axis=0), alphas.size - 1 - np.argmax(active[::-1], axis=0), -1)
-    return np.where(last + 1 < alphas.size, alphas[np.minimum(last + 1, alphas.size - 1)],
-                    np.inf)
+    return np.where(last + 1 < alphas.size, alphas[np.minimum(last + 1, alphas.size - 1)], np.inf)
 
 
-def _fold_scores(estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer,
-                 task=NO_TASK):
+def _fold_scores(
+    estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer, task=NO_TASK
+):
     """Scores on ``test`` of the path fitted on ``train``, one per λ, and whether its first
     fit reached ``max_iter`` (reported once by the CV estimator, not per path)."""
     with max_iter_reported_by_caller():
         *_, models = _warm_started_path(
-            clone(estimator), _safe_indexing(X, train), _safe_indexing(y, train), alphas,
-            path_max_iter, None if sample_weight is None else sample_weight[train],
-            return_models=True, task=task,
+            clone(estimator),
+            _safe_indexing(X, train),
+            _safe_indexing(y, train),
+            alphas,
+            path_max_iter,
+            None if sample_weight is None else sample_weight[train],
+            return_models=True,
+            task=task,
         )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     scores = np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
@@ -271,7 +282,13 @@ def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter, task=NO_TA
     reached ``max_iter``."""
     with max_iter_reported_by_caller():
         _, _, _, n_selected, models = _warm_started_path(
-            clone(estimator), X, y, alphas, path_max_iter, sample_weight, return_models=True,
+            clone(estimator),
+            X,
+            y,
+            alphas,
+            path_max_iter,
+            sample_weight,
+            return_models=True,
             task=task,
         )
     return (models, n_selected), _reached_max_iter(models[0])
@@ -285,8 +302,10 @@ def _fitted_state(model):
     """The fitted attributes of ``model``, public (``coefs_``) and private
     (``_label_binarizer``), without scikit-learn's callback machinery."""
     return {
-        name: value for name, value in vars(model).items()
-        if (name.endswith("_") or name.startswith("_")) and "callback" not in name
+        name: value
+        for name, value in vars(model).items()
+        if (name.endswith("_") or name.startswith("_"))
+        and "callback" not in name
         and not name.startswith("_skl")
     }
 
@@ -486,8 +505,15 @@ class _RegularizedMLPCVMixin:
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the public attributes of a previous fit
         alphas = np.unique(_alpha_grid(self.alphas))
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             y_numeric=not is_classifier(self), dtype=(np.float64, np.float32))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=not is_classifier(self),
+            dtype=(np.float64, np.float32),
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
@@ -498,11 +524,24 @@ class _RegularizedMLPCVMixin:
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         task = start_cv_fit(self, X, y, sample_weight, len(folds), len(alphas))
         # the full-data path first: the longest job starts first
-        jobs = [delayed(_full_path)(estimator, X, y, sample_weight, alphas, self.path_max_iter,
-                                    task.full_path)]
+        jobs = [
+            delayed(_full_path)(
+                estimator, X, y, sample_weight, alphas, self.path_max_iter, task.full_path
+            )
+        ]
         jobs += [
-            delayed(_fold_scores)(estimator, X, y, sample_weight, train, test, alphas,
-                                  self.path_max_iter, scorer, fold_task)
+            delayed(_fold_scores)(
+                estimator,
+                X,
+                y,
+                sample_weight,
+                train,
+                test,
+                alphas,
+                self.path_max_iter,
+                scorer,
+                fold_task,
+            )
             for (train, test), fold_task in zip(folds, task.fold_paths)
         ]
         # threads unless the user chose a joblib backend: the kernels release the GIL, so
@@ -538,42 +577,108 @@ class _RegularizedMLPCVMixin:
 class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifier):
     _estimator_class = RegularizedMLPClassifier
     _parameter_constraints: dict = {
-        **{k: v for k, v in RegularizedMLPClassifier._parameter_constraints.items()
-           if k != "alpha"},
+        **{
+            k: v for k, v in RegularizedMLPClassifier._parameter_constraints.items() if k != "alpha"
+        },
         **_RegularizedMLPCVMixin._cv_parameter_constraints,
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, alphas=10, cv=None,
-                 scoring=None, n_jobs=None, selection="best", path_max_iter=20,
-                 solver="adam", penalty="l2", l1_ratio=0.5, max_norm=None, dropout=0.0,
-                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
-                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, class_weight=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        alphas=10,
+        cv=None,
+        scoring=None,
+        n_jobs=None,
+        selection="best",
+        path_max_iter=20,
+        solver="adam",
+        penalty="l2",
+        l1_ratio=0.5,
+        max_norm=None,
+        dropout=0.0,
+        dropblock=0.0,
+        block_size=3,
+        dropblock_schedule="linear",
+        dropblock_scale="feature",
+        spatial_dropout=0.0,
+        feature_shape=None,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
         self._store_parameters(locals())
 
 
 class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor):
     _estimator_class = RegularizedMLPRegressor
     _parameter_constraints: dict = {
-        **{k: v for k, v in RegularizedMLPRegressor._parameter_constraints.items()
-           if k != "alpha"},
+        **{k: v for k, v in RegularizedMLPRegressor._parameter_constraints.items() if k != "alpha"},
         **_RegularizedMLPCVMixin._cv_parameter_constraints,
     }
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-                 alphas=10, cv=None, scoring=None, n_jobs=None, selection="best",
-                 path_max_iter=20, solver="adam", penalty="l2", l1_ratio=0.5, max_norm=None,
-                 dropout=0.0, dropblock=0.0, block_size=3, dropblock_schedule="linear",
-                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        alphas=10,
+        cv=None,
+        scoring=None,
+        n_jobs=None,
+        selection="best",
+        path_max_iter=20,
+        solver="adam",
+        penalty="l2",
+        l1_ratio=0.5,
+        max_norm=None,
+        dropout=0.0,
+        dropblock=0.0,
+        block_size=3,
+        dropblock_schedule="linear",
+        dropblock_scale="feature",
+        spatial_dropout=0.0,
+        feature_shape=None,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
         self._store_parameters(locals())
 
 
@@ -613,14 +718,20 @@ _REGRESSOR_EXAMPLES = """
     """
 
 RegularizedMLPClassifierCV.__doc__ = _cv_docstring(
-    RegularizedMLPClassifierCV, "Multilayer perceptron classifier", "RegularizedMLPRegressorCV",
-    "RegularizedMLPClassifier", _CLASSIFIER_EXAMPLES,
+    RegularizedMLPClassifierCV,
+    "Multilayer perceptron classifier",
+    "RegularizedMLPRegressorCV",
+    "RegularizedMLPClassifier",
+    _CLASSIFIER_EXAMPLES,
     extra_attributes="""
     classes_ : ndarray or list of ndarray of shape (n_classes,)
         Class labels for each output.
 """,
 )
 RegularizedMLPRegressorCV.__doc__ = _cv_docstring(
-    RegularizedMLPRegressorCV, "Multilayer perceptron regressor", "RegularizedMLPClassifierCV",
-    "RegularizedMLPRegressor", _REGRESSOR_EXAMPLES,
+    RegularizedMLPRegressorCV,
+    "Multilayer perceptron regressor",
+    "RegularizedMLPClassifierCV",
+    "RegularizedMLPRegressor",
+    _REGRESSOR_EXAMPLES,
 )

@@ -61,4 +61,3 @@ def exp(x):
     if w != w:
         y = w
     return y
-

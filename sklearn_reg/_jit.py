@@ -235,8 +235,10 @@ class _CheckedIndexFile(caching.IndexDataCacheFile):
         path = self._data_path(name)
         with open(path, "rb") as f:
             data = f.read()
-        if self._digests is not None and \
-                self._digests.get(name) != hashlib.sha256(data).hexdigest():
+        if (
+            self._digests is not None
+            and self._digests.get(name) != hashlib.sha256(data).hexdigest()
+        ):
             raise ValueError(f"{path} is not the file that was shipped")
         return pickle.loads(data)
 
@@ -246,8 +248,9 @@ class _WritableCache(caching.FunctionCache):
 
     def __init__(self, py_func):
         super().__init__(py_func)
-        self._cache_file = _CheckedIndexFile(self._cache_path, self._impl.filename_base,
-                                             self._impl.locator.get_source_stamp())
+        self._cache_file = _CheckedIndexFile(
+            self._cache_path, self._impl.filename_base, self._impl.locator.get_source_stamp()
+        )
 
     def _load_overload(self, sig, target_context):
         if not self._enabled:
@@ -281,8 +284,11 @@ class _ReadOnlyFolder:
         magic = codegen.magic_tuple()
         if self._cpu is not None:
             magic = (magic[0], *self._cpu)
-        key = caching.Cache._index_key(types.SimpleNamespace(_py_func=self._py_func), sig,
-                                       types.SimpleNamespace(magic_tuple=lambda: magic))
+        key = caching.Cache._index_key(
+            types.SimpleNamespace(_py_func=self._py_func),
+            sig,
+            types.SimpleNamespace(magic_tuple=lambda: magic),
+        )
         return _load_checked(self._file, key, self._py_func, sig, target_context)
 
 
@@ -304,8 +310,11 @@ def _is_entry_of(payload, py_func, sig):
     """Whether a reduced compile result is of ``py_func`` and the argument types ``sig``."""
     fndesc, signature = payload[1], payload[3]
     args, _ = sigutils.normalize_signature(sig)
-    return (fndesc.qualname == py_func.__qualname__ and fndesc.modname == py_func.__module__
-            and tuple(signature.args) == tuple(args))
+    return (
+        fndesc.qualname == py_func.__qualname__
+        and fndesc.modname == py_func.__module__
+        and tuple(signature.args) == tuple(args)
+    )
 
 
 # -- where the ready-made kernels are --------------------------------------------------
@@ -316,8 +325,11 @@ def _read_only_folders(py_func, writable):
     source = os.path.abspath(py_func.__code__.co_filename)
     if not os.path.isfile(source):
         return []
-    stamp = (writable._impl.locator.get_source_stamp() if writable is not None
-             else caching.InTreeCacheLocator(py_func, source).get_source_stamp())
+    stamp = (
+        writable._impl.locator.get_source_stamp()
+        if writable is not None
+        else caching.InTreeCacheLocator(py_func, source).get_source_stamp()
+    )
     base = filename_base(py_func)
     folders = []
     pycache = _package_cache(py_func)
@@ -327,8 +339,11 @@ def _read_only_folders(py_func, writable):
     shipped = _shipped_folder(py_func)
     if manifest is not None and shipped is not None:
         digests = manifest["files"].get(os.path.relpath(shipped, PREBUILT_DIR), {})
-        folders.append(_ReadOnlyFolder(py_func, _CheckedIndexFile(shipped, base, stamp, digests),
-                                       cpu=GENERIC_CPU))
+        folders.append(
+            _ReadOnlyFolder(
+                py_func, _CheckedIndexFile(shipped, base, stamp, digests), cpu=GENERIC_CPU
+            )
+        )
     return folders
 
 
@@ -354,8 +369,9 @@ def filename_base(py_func):
 
 def _package_cache(py_func):
     """The ``__pycache__`` folder beside the kernel's source file."""
-    return os.path.join(os.path.dirname(os.path.abspath(py_func.__code__.co_filename)),
-                        "__pycache__")
+    return os.path.join(
+        os.path.dirname(os.path.abspath(py_func.__code__.co_filename)), "__pycache__"
+    )
 
 
 def _shipped_folder(py_func):
@@ -378,10 +394,11 @@ def interpreter_tag():
     """
     from llvmlite import binding
 
-    return {"numba": numba.__version__,
-            "python": f"{sys.version_info[0]}.{sys.version_info[1]}"
-                      f"{getattr(sys, 'abiflags', '')}",
-            "machine": binding.get_process_triple()}
+    return {
+        "numba": numba.__version__,
+        "python": f"{sys.version_info[0]}.{sys.version_info[1]}{getattr(sys, 'abiflags', '')}",
+        "machine": binding.get_process_triple(),
+    }
 
 
 @functools.lru_cache(maxsize=None)
@@ -391,10 +408,13 @@ def _read_manifest(path, numba_version, package_dir, modified):
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
         tag = interpreter_tag()
-        if not (isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
-                and all(manifest.get(k) == v for k, v in tag.items())
-                and tuple(manifest.get("cpu", ())) == GENERIC_CPU
-                and manifest.get("sources") == source_digests()):
+        if not (
+            isinstance(manifest, dict)
+            and isinstance(manifest.get("files"), dict)
+            and all(manifest.get(k) == v for k, v in tag.items())
+            and tuple(manifest.get("cpu", ())) == GENERIC_CPU
+            and manifest.get("sources") == source_digests()
+        ):
             return None
         return manifest
     except (OSError, ValueError, TypeError):
@@ -480,8 +500,10 @@ def save_shipped(destination, dispatchers):
         keys = [key for key in overloads if tuple(key[1][1:]) == GENERIC_CPU]
         missing = set(map(tuple, dispatcher.signatures)) - {tuple(key[0]) for key in keys}
         if missing:
-            raise RuntimeError(f"numba's cache of {dispatcher.py_func.__qualname__} lacks "
-                               f"generic-CPU code for {sorted(map(str, missing))}.")
+            raise RuntimeError(
+                f"numba's cache of {dispatcher.py_func.__qualname__} lacks "
+                f"generic-CPU code for {sorted(map(str, missing))}."
+            )
         folder = os.path.relpath(_shipped_folder(dispatcher.py_func), PREBUILT_DIR)
         os.makedirs(os.path.join(destination, folder), exist_ok=True)
         index = os.path.basename(writable._cache_file._index_path)
@@ -490,8 +512,12 @@ def save_shipped(destination, dispatchers):
             shutil.copyfile(os.path.join(writable.cache_path, name), target)
             with open(target, "rb") as f:
                 files.setdefault(folder, {})[name] = hashlib.sha256(f.read()).hexdigest()
-    manifest = {**interpreter_tag(), "cpu": list(GENERIC_CPU), "sources": source_digests(),
-                "files": files}
+    manifest = {
+        **interpreter_tag(),
+        "cpu": list(GENERIC_CPU),
+        "sources": source_digests(),
+        "files": files,
+    }
     with open(os.path.join(destination, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     return sum(len(names) for names in files.values())
@@ -601,8 +627,9 @@ def _user_id():
 
 
 def _warn_about_fallback(py_func, directory):
-    pycache = os.path.join(os.path.dirname(os.path.abspath(py_func.__code__.co_filename)),
-                           "__pycache__")
+    pycache = os.path.join(
+        os.path.dirname(os.path.abspath(py_func.__code__.co_filename)), "__pycache__"
+    )
     user_dir = numba.config.CACHE_DIR
     tried = f"NUMBA_CACHE_DIR={user_dir}, " if user_dir else ""
     tried += f"{pycache} and the user cache directory"

@@ -90,8 +90,9 @@ def gemm(typingctx, a, b, c, trans_a, trans_b):
         from numba.np.linalg import ensure_blas
 
         ensure_blas()
-        A, B, C = (context.make_array(t)(context, builder, v)
-                   for t, v in zip(signature.args[:3], args[:3]))
+        A, B, C = (
+            context.make_array(t)(context, builder, v) for t, v in zip(signature.args[:3], args[:3])
+        )
         ta, tb = args[3], args[4]
         rows_a, cols_a = cgutils.unpack_tuple(builder, A.shape, 2)
         rows_b, cols_b = cgutils.unpack_tuple(builder, B.shape, 2)
@@ -101,31 +102,67 @@ def gemm(typingctx, a, b, c, trans_a, trans_b):
         n = builder.select(tb, rows_b, cols_b)
         mismatch = builder.or_(
             builder.icmp_signed("!=", k, builder.select(tb, cols_b, rows_b)),
-            builder.or_(builder.icmp_signed("!=", m, rows_c), builder.icmp_signed("!=", n, cols_c)))
+            builder.or_(builder.icmp_signed("!=", m, rows_c), builder.icmp_signed("!=", n, cols_c)),
+        )
         with builder.if_then(mismatch, likely=False):
-            context.call_conv.return_user_exc(builder, ValueError,
-                                              ("incompatible array shapes for gemm",))
+            context.call_conv.return_user_exc(
+                builder, ValueError, ("incompatible array shapes for gemm",)
+            )
         char = ir.IntType(8)
         intp = context.get_value_type(types.intp)
         voidp = cgutils.voidptr_t
         T, N = ir.Constant(char, ord("t")), ir.Constant(char, ord("n"))
-        fnty = ir.FunctionType(ir.IntType(32), [char, char, char, intp, intp, intp, voidp, voidp,
-                                                intp, voidp, intp, voidp, voidp, intp])
+        fnty = ir.FunctionType(
+            ir.IntType(32),
+            [
+                char,
+                char,
+                char,
+                intp,
+                intp,
+                intp,
+                voidp,
+                voidp,
+                intp,
+                voidp,
+                intp,
+                voidp,
+                voidp,
+                intp,
+            ],
+        )
         xxgemm = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
         dtype = signature.args[0].dtype
         alpha = cgutils.alloca_once_value(builder, context.get_constant(dtype, 1.0))
         beta = cgutils.alloca_once_value(builder, context.get_constant(dtype, 0.0))
         zero = ir.Constant(intp, 0)
-        nonempty = builder.and_(builder.icmp_signed(">", m, zero),
-                                builder.icmp_signed(">", n, zero))
-        with (builder.if_then(nonempty),
-              builder.if_else(builder.icmp_signed(">", k, zero)) as (product, empty)):
+        nonempty = builder.and_(
+            builder.icmp_signed(">", m, zero), builder.icmp_signed(">", n, zero)
+        )
+        with (
+            builder.if_then(nonempty),
+            builder.if_else(builder.icmp_signed(">", k, zero)) as (product, empty),
+        ):
             with product:
-                status = builder.call(xxgemm, (
-                    ir.Constant(char, ord(_BLAS_KIND[dtype])), builder.select(tb, T, N),
-                    builder.select(ta, T, N), n, m, k, builder.bitcast(alpha, voidp),
-                    builder.bitcast(B.data, voidp), cols_b, builder.bitcast(A.data, voidp),
-                    cols_a, builder.bitcast(beta, voidp), builder.bitcast(C.data, voidp), n))
+                status = builder.call(
+                    xxgemm,
+                    (
+                        ir.Constant(char, ord(_BLAS_KIND[dtype])),
+                        builder.select(tb, T, N),
+                        builder.select(ta, T, N),
+                        n,
+                        m,
+                        k,
+                        builder.bitcast(alpha, voidp),
+                        builder.bitcast(B.data, voidp),
+                        cols_b,
+                        builder.bitcast(A.data, voidp),
+                        cols_a,
+                        builder.bitcast(beta, voidp),
+                        builder.bitcast(C.data, voidp),
+                        n,
+                    ),
+                )
                 with builder.if_then(cgutils.is_not_null(builder, status), likely=False):
                     pyapi = context.get_python_api(builder)  # as np.dot does
                     pyapi.gil_ensure()
@@ -411,8 +448,9 @@ def backward(xb, data, rows, params, network, drop_rates, masks, acts, deltas, d
         prev = deltas[a : a + nb * n_in]
         gemm(delta, W, prev.reshape((nb, n_in)), False, True)  # δ·Wᵀ
         dropped = layer_dropped(drop_rates, l - 1)
-        backprop_activation(prev, h, masks[a : a + nb * n_in] if dropped else h, dropped,
-                            network.activation)
+        backprop_activation(
+            prev, h, masks[a : a + nb * n_in] if dropped else h, dropped, network.activation
+        )
         delta = prev.reshape((nb, n_in))
 
 
@@ -457,8 +495,18 @@ def optimizer_step(state, grad, step, network, regularization, optimizer):
     params = state.params
     reg = regularization
     if optimizer.solver == ADAM:
-        adam_step(params, grad, step, nw, state.first_moment, state.second_moment, c[STEPS],
-                  c[LR], optimizer, reg)
+        adam_step(
+            params,
+            grad,
+            step,
+            nw,
+            state.first_moment,
+            state.second_moment,
+            c[STEPS],
+            c[LR],
+            optimizer,
+            reg,
+        )
     else:
         sgd_step(params, grad, step, nw, state.first_moment, c[LR], optimizer, reg)
     prox(params[:nw], step[:nw], units[0] * units[1], units[1], reg)
@@ -466,8 +514,9 @@ def optimizer_step(state, grad, step, network, regularization, optimizer):
         w = 0
         for l in range(units.shape[0] - 2):  # hidden units only, not the outputs
             n_in, n_out = units[l], units[l + 1]
-            max_norm_project(params[w : w + n_in * n_out].reshape((n_in, n_out)),
-                             reg.max_norm, step)
+            max_norm_project(
+                params[w : w + n_in * n_out].reshape((n_in, n_out)), reg.max_norm, step
+            )
             w += n_in * n_out
 
 
@@ -500,8 +549,15 @@ def mask_inputs(xb, xmask, mask_shape, regularization, rate, state):
     x = xb.reshape(xb.size)
     m = xmask.reshape(xmask.size)
     if rate > 0.0:
-        dropblock_mask(xmask, mask_shape, reg.block_size, rate, state,
-                       exact=True, per_feature=reg.dropblock_per_feature)
+        dropblock_mask(
+            xmask,
+            mask_shape,
+            reg.block_size,
+            rate,
+            state,
+            exact=True,
+            per_feature=reg.dropblock_per_feature,
+        )
         for i in range(x.shape[0]):
             x[i] *= m[i]
     if reg.spatial_rate > 0.0:
@@ -518,8 +574,9 @@ def draw_dropout_masks(masks, units, drop_rates, nb, state):
     a = 0
     for l in range(1, units.shape[0] - 1):
         if drop_rates[l - 1] > 0.0:
-            dropout_mask(masks[a : a + nb * units[l]].reshape((nb, units[l])),
-                         drop_rates[l - 1], state)
+            dropout_mask(
+                masks[a : a + nb * units[l]].reshape((nb, units[l])), drop_rates[l - 1], state
+            )
         a += nb * units[l]
 
 
@@ -673,20 +730,27 @@ def train(data, Y, sw, state, network, regularization, optimizer, stopping, seed
     data_loss = np.nan
     for e in range(losses.shape[0]):
         copy_state(before, state)
-        total, weight, first = train_epoch(data, Y, sw, state, network, regularization,
-                                           optimizer, seed)
+        total, weight, first = train_epoch(
+            data, Y, sw, state, network, regularization, optimizer, seed
+        )
         if c[ITER] == 0.0 and np.isfinite(first) and first > c[SCALE]:
             c[SCALE] = first
         data_loss = total / weight
-        if not (np.isfinite(data_loss) and data_loss <= stopping.divergence_factor * c[SCALE]
-                and all_finite(params) and all_finite(m) and all_finite(v)):
+        if not (
+            np.isfinite(data_loss)
+            and data_loss <= stopping.divergence_factor * c[SCALE]
+            and all_finite(params)
+            and all_finite(m)
+            and all_finite(v)
+        ):
             copy_state(state, before)
             return e, DIVERGED, data_loss
         c[ITER] += 1.0
         c[EPOCHS] += 1.0
         c[SEEN] += Y.shape[0]
-        losses[e] = data_loss + penalty_term(params[:nw], units[0] * units[1], units[1],
-                                             regularization)
+        losses[e] = data_loss + penalty_term(
+            params[:nw], units[0] * units[1], units[1], regularization
+        )
         c[LR] = learning_rate(optimizer, c[LR], c[SEEN])
         status = GOING
         if stopping.on_training_loss:
@@ -708,8 +772,7 @@ def objective_grad(data, Y, sw, params, network, regularization, grad):
     for l in range(1, units.shape[0] - 1):
         hidden += n * units[l]
     acts = np.empty(hidden, dtype=params.dtype)
-    buffers = (acts, np.empty(hidden, dtype=params.dtype),
-               np.empty(n * n_out, dtype=params.dtype))
+    buffers = (acts, np.empty(hidden, dtype=params.dtype), np.empty(n * n_out, dtype=params.dtype))
     rows = np.empty(n, dtype=np.int64)
     for i in range(n):
         rows[i] = i
@@ -720,8 +783,7 @@ def objective_grad(data, Y, sw, params, network, regularization, grad):
     sw_sum = 0.0
     for r in range(n):
         sw_sum += sw[r]
-    return total / sw_sum + penalty_term(params[:nw], units[0] * units[1], units[1],
-                                         regularization)
+    return total / sw_sum + penalty_term(params[:nw], units[0] * units[1], units[1], regularization)
 
 
 @jit

@@ -14,7 +14,8 @@ from . import _kernels as K
 from ._base import BaseRegularizedMLP
 from ._penalties import mixed_penalties, penalty_parameter_doc, smooth_penalties
 
-_PARAMETERS = """
+_PARAMETERS = (
+    """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons of the ith hidden layer.
 
@@ -25,9 +26,13 @@ _PARAMETERS = """
     solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
         Optimizer. 'adam' and 'sgd' train in mini-batches in a compiled epoch kernel;
         'lbfgs' (full batch, :func:`scipy.optimize.minimize`) needs a smooth objective:
-        ``penalty`` in """ + ", ".join(smooth_penalties()) + """ and no dropout.
+        ``penalty`` in """
+    + ", ".join(smooth_penalties())
+    + """ and no dropout.
 
-""" + penalty_parameter_doc() + """
+"""
+    + penalty_parameter_doc()
+    + """
 
     alpha : float, default=1e-4
         Penalty strength λ ≥ 0, per objective: J(W) = Σ s_i·loss_i / Σ s_i + λ·Ω(W),
@@ -36,7 +41,9 @@ _PARAMETERS = """
         ``weight_decay=2e-4``) is a stronger L2 than scikit-learn's default at B = 200.
 
     l1_ratio : float, default=0.5
-        Share of L1 in the mixed penalties (""" + ", ".join(mixed_penalties()) + """), in
+        Share of L1 in the mixed penalties ("""
+    + ", ".join(mixed_penalties())
+    + """), in
         [0, 1].
 
     max_norm : float or None, default=None
@@ -150,6 +157,7 @@ _PARAMETERS = """
     max_fun : int, default=15000
         Maximum number of loss function calls of 'lbfgs' (as in scikit-learn's MLP).
 """
+)
 
 _ATTRIBUTES = """
     loss_ : float
@@ -270,23 +278,59 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     }
     loss = "log_loss"  # the one loss of the classifier, as in scikit-learn's MLP
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 penalty="l2", alpha=1e-4, l1_ratio=0.5, max_norm=None, dropout=0.0,
-                 dropblock=0.0, block_size=3, dropblock_schedule="linear",
-                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, class_weight=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.5,
+        max_norm=None,
+        dropout=0.0,
+        dropblock=0.0,
+        block_size=3,
+        dropblock_schedule="linear",
+        dropblock_scale="feature",
+        spatial_dropout=0.0,
+        feature_shape=None,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
         self._store_parameters(locals())
 
     def _validate_input(self, X, y, incremental, reset, classes=None):
         if incremental and _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y if type_of_target(y).startswith("multilabel") else classes)
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             dtype=(np.float64, np.float32), reset=reset)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
@@ -330,8 +374,9 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
 
     def _score_predictions(self, P, Y, sample_weight):
         lb = self._label_binarizer
-        return accuracy_score(lb.inverse_transform(Y), lb.inverse_transform(P),
-                              sample_weight=sample_weight)
+        return accuracy_score(
+            lb.inverse_transform(Y), lb.inverse_transform(P), sample_weight=sample_weight
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -485,20 +530,57 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", penalty="l2", alpha=1e-4, l1_ratio=0.5, max_norm=None,
-                 dropout=0.0, dropblock=0.0, block_size=3, dropblock_schedule="linear",
-                 dropblock_scale="feature", spatial_dropout=0.0, feature_shape=None,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.5,
+        max_norm=None,
+        dropout=0.0,
+        dropblock=0.0,
+        block_size=3,
+        dropblock_schedule="linear",
+        dropblock_scale="feature",
+        spatial_dropout=0.0,
+        feature_shape=None,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
         self._store_parameters(locals())
 
     def _validate_input(self, X, y, incremental, reset, classes=None):
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):

@@ -33,8 +33,9 @@ def sgd_step(params, grad, step, n_weights, velocity, lr, optimizer, regularizat
         g = grad[i] + penalized * l2_gradient(w, lam2)
         v = momentum * velocity[i] - lr * g
         velocity[i] = v
-        params[i] = (w + nest * (momentum * v - lr * g) + (1.0 - nest) * v
-                     - penalized * decay(w, lr, lam_wd))
+        params[i] = (
+            w + nest * (momentum * v - lr * g) + (1.0 - nest) * v - penalized * decay(w, lr, lam_wd)
+        )
         step[i] = lr
 
 

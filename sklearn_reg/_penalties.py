@@ -72,42 +72,63 @@ class Penalty(namedtuple("Penalty", "rates smooth zeroes omega applied descripti
 
 PENALTIES = {
     "l2": Penalty(
-        lambda a, r: Rates(a, 0.0, 0.0, 0.0), True, (), r"\sum W^2",
+        lambda a, r: Rates(a, 0.0, 0.0, 0.0),
+        True,
+        (),
+        r"\sum W^2",
         r"gradient :math:`2\lambda W`",
-        "λ·Σ W² added to the objective (its gradient 2λW goes through the optimizer)."),
+        "λ·Σ W² added to the objective (its gradient 2λW goes through the optimizer).",
+    ),
     "l1": Penalty(
-        lambda a, r: Rates(0.0, a, 0.0, 0.0), False, ("weights",), r"\sum |W|",
+        lambda a, r: Rates(0.0, a, 0.0, 0.0),
+        False,
+        ("weights",),
+        r"\sum |W|",
         "proximal step (soft-threshold)",
         "λ·Σ \\|W\\| applied as a proximal step after each update, "
         "W ← sign(W)·max(\\|W\\| − τ, 0) with τ = η·λ for SGD and τ = η·λ / (√v̂ + ε) "
-        "per coordinate for Adam. It sets weights exactly to zero."),
+        "per coordinate for Adam. It sets weights exactly to zero.",
+    ),
     "wd": Penalty(
-        lambda a, r: Rates(0.0, 0.0, a, 0.0), False, (), "0",
+        lambda a, r: Rates(0.0, 0.0, a, 0.0),
+        False,
+        (),
+        "0",
         "decay of the pre-step weights (decoupled, none in the objective)",
         "decoupled weight decay, W ← W − η·λ·W − (optimizer step), as AdamW. Equal to "
         "'l2' with half the ``alpha`` under SGD without momentum, different with "
-        "momentum and under Adam."),
+        "momentum and under Adam.",
+    ),
     "elasticnet": Penalty(
-        lambda a, r: Rates(a * (1.0 - r), a * r, 0.0, 0.0), False, ("weights",),
-        r"\rho\sum|W| + (1-\rho)\sum W^2", "gradient and proximal step",
+        lambda a, r: Rates(a * (1.0 - r), a * r, 0.0, 0.0),
+        False,
+        ("weights",),
+        r"\rho\sum|W| + (1-\rho)\sum W^2",
+        "gradient and proximal step",
         "λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·Σ W²), the L2 part as a gradient and the "
-        "L1 part as a prox."),
+        "L1 part as a prox.",
+    ),
     "group": Penalty(
-        lambda a, r: Rates(0.0, 0.0, 0.0, a), False, ("rows",),
+        lambda a, r: Rates(0.0, 0.0, 0.0, a),
+        False,
+        ("rows",),
         r"\sum_j \sqrt{h_1}\,\lVert W_1[j,:]\rVert_2",
         "block proximal step on the rows of the first layer",
         "λ·Σ_j √h₁·‖W₁[j, :]‖₂ over the input features j, applied by block "
-        "soft-thresholding the rows of ``coefs_[0]``: removes whole features."),
+        "soft-thresholding the rows of ``coefs_[0]``: removes whole features.",
+    ),
     "sparsegroup": Penalty(
-        lambda a, r: Rates(0.0, a * r, 0.0, a * (1.0 - r)), False, ("weights", "rows"),
+        lambda a, r: Rates(0.0, a * r, 0.0, a * (1.0 - r)),
+        False,
+        ("weights", "rows"),
         r"\rho\sum|W| + (1-\rho)\sum_j \sqrt{h_1}\,\lVert W_1[j,:]\rVert_2",
         "soft-threshold, then block proximal step on the rows of the first layer",
         "sparse group lasso (Simon et al. 2013), λ·(l1_ratio·Σ\\|W\\| + (1 − l1_ratio)·"
         "Σ_j √h₁·‖W₁[j, :]‖₂), applied by soft-thresholding every weight, then "
         "block soft-thresholding the rows of ``coefs_[0]``: removes whole features and "
-        "prunes weights inside the kept ones."),
-    None: Penalty(lambda a, r: Rates(0.0, 0.0, 0.0, 0.0), True, (), "0", "nothing",
-                  "no penalty."),
+        "prunes weights inside the kept ones.",
+    ),
+    None: Penalty(lambda a, r: Rates(0.0, 0.0, 0.0, 0.0), True, (), "0", "nothing", "no penalty."),
 }
 
 
@@ -132,15 +153,24 @@ def rates(penalty, alpha, l1_ratio):
 
 def penalty_table():
     """The registry as the reStructuredText list-table of the user guide."""
-    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 14 34 22 30", "",
-             "   * - ``penalty``", "     - :math:`\\Omega(W)`",
-             "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd}, \\lambda_g) / \\lambda`",
-             "     - applied as"]
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 14 34 22 30",
+        "",
+        "   * - ``penalty``",
+        "     - :math:`\\Omega(W)`",
+        "     - :math:`(\\lambda_2, \\lambda_1, \\lambda_{wd}, \\lambda_g) / \\lambda`",
+        "     - applied as",
+    ]
     for name, spec in PENALTIES.items():
         at_one = ", ".join(_symbolic(x) for x in spec.rates(1.0, _RHO))
-        lines += [f"   * - ``{name!r}``" if name else "   * - ``None``",
-                  f"     - :math:`{spec.omega}`", f"     - :math:`({at_one})`",
-                  f"     - {spec.applied}"]
+        lines += [
+            f"   * - ``{name!r}``" if name else "   * - ``None``",
+            f"     - :math:`{spec.omega}`",
+            f"     - :math:`({at_one})`",
+            f"     - {spec.applied}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -156,17 +186,20 @@ def penalty_parameter_doc():
     """The entries of the ``penalty`` parameter's numpydoc, one bullet per penalty."""
     names = ", ".join(repr(p) for p in PENALTIES if p is not None)
     bullets = "\n".join(_bullet(name, spec.description) for name, spec in PENALTIES.items())
-    return (f"    penalty : {{{names}}} or None, default='l2'\n"
-            "        Regularizer of the weights (never the biases). With λ = ``alpha``:\n\n"
-            f"{bullets}")
+    return (
+        f"    penalty : {{{names}}} or None, default='l2'\n"
+        "        Regularizer of the weights (never the biases). With λ = ``alpha``:\n\n"
+        f"{bullets}"
+    )
 
 
 def _bullet(name, text, width=88):
     import textwrap
 
     label = "None" if name is None else repr(name)
-    return textwrap.fill(f"- {label}: {text}", width, initial_indent=" " * 8,
-                         subsequent_indent=" " * 10)
+    return textwrap.fill(
+        f"- {label}: {text}", width, initial_indent=" " * 8, subsequent_indent=" " * 10
+    )
 
 
 def smooth_penalties():
@@ -176,8 +209,9 @@ def smooth_penalties():
 
 def mixed_penalties():
     """The names of the penalties that ``l1_ratio`` mixes, as reprs."""
-    return [repr(p) for p, spec in PENALTIES.items()
-            if spec.rates(1.0, 0.25) != spec.rates(1.0, 0.75)]
+    return [
+        repr(p) for p, spec in PENALTIES.items() if spec.rates(1.0, 0.25) != spec.rates(1.0, 0.75)
+    ]
 
 
 def feature_selecting_penalties():
@@ -270,8 +304,9 @@ def prox(weights, step, n_first, n_hidden_1, regularization):
             weights[i] = soft_threshold(weights[i], lam1 * step[i])
     if regularization.group > 0.0:
         shape = (n_first // n_hidden_1, n_hidden_1)
-        group_prox(weights[:n_first].reshape(shape), step[:n_first].reshape(shape),
-                   regularization.group)
+        group_prox(
+            weights[:n_first].reshape(shape), step[:n_first].reshape(shape), regularization.group
+        )
 
 
 @helper

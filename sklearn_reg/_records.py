@@ -42,8 +42,7 @@ Regularization = namedtuple(
     "Regularization",
     "l2 l1 wd group max_norm drop_rates mask_shape block_size dropblock_rate dropblock_ramp "
     "spatial_rate dropblock_per_feature",
-    defaults=(0.0, 0.0, 0.0, 0.0, 0.0, None, None, np.ones(1, dtype=np.int64), 0.0, 0, 0.0,
-              True),
+    defaults=(0.0, 0.0, 0.0, 0.0, 0.0, None, None, np.ones(1, dtype=np.int64), 0.0, 0, 0.0, True),
 )
 Regularization.__doc__ = """What regularizes a training step.
 
@@ -76,8 +75,7 @@ dropblock_per_feature : bool
 
 Optimizer = namedtuple(
     "Optimizer",
-    "solver schedule lr_init power_t momentum nesterov beta_1 beta_2 epsilon batch_size "
-    "shuffle",
+    "solver schedule lr_init power_t momentum nesterov beta_1 beta_2 epsilon batch_size shuffle",
     defaults=(0.001, 0.5, 0.9, True, 0.9, 0.999, 1e-8, 200, True),
 )
 Optimizer.__doc__ = """The stochastic optimizer and its learning-rate schedule.
@@ -158,6 +156,10 @@ def data_record(X, dtype):
     """The :class:`Data` record of ``X`` (dense array or sparse matrix) in ``dtype``."""
     if sp.issparse(X):
         X = X.tocsr()
-        return Data(None, kernel_array(X.data, dtype), kernel_array(X.indices, np.int64),
-                    kernel_array(X.indptr, np.int64))
+        return Data(
+            None,
+            kernel_array(X.data, dtype),
+            kernel_array(X.indices, np.int64),
+            kernel_array(X.indptr, np.int64),
+        )
     return Data(kernel_array(X, dtype))

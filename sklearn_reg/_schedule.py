@@ -57,8 +57,10 @@ class Schedule:
         if self.no_improvement_count <= est.n_iter_no_change:
             return False
         what = "Validation score" if early_stopping else "Training loss"
-        msg = (f"{what} did not improve more than tol={est.tol:f} for "
-               f"{est.n_iter_no_change} consecutive epochs.")
+        msg = (
+            f"{what} did not improve more than tol={est.tol:f} for "
+            f"{est.n_iter_no_change} consecutive epochs."
+        )
         if self.adaptive and self.learning_rate > self.MIN_ADAPTIVE_LR:
             self.learning_rate /= self.ADAPTIVE_DIVISOR
             self.no_improvement_count = 0

@@ -40,8 +40,12 @@ ALPHA_MIN, ALPHA_MAX = 1e-3, 3e-1
 
 #: the network trained on each half when ``estimator=None`` (its batch size is below)
 DEFAULT_NETWORK = {
-    "penalty": "group", "hidden_layer_sizes": (16,), "learning_rate_init": 0.01,
-    "max_iter": 8, "tol": 0.0, "n_iter_no_change": 10**9,
+    "penalty": "group",
+    "hidden_layer_sizes": (16,),
+    "learning_rate_init": 0.01,
+    "max_iter": 8,
+    "tol": 0.0,
+    "n_iter_no_change": 10**9,
 }
 #: default batch size: about ``BATCHES_PER_EPOCH`` Adam steps per epoch on a half,
 #: clipped to [BATCH_MIN, BATCH_MAX] samples
@@ -88,7 +92,7 @@ def complementary_halves(y, n_pairs, random_state, stratify):
             order = order[np.argsort(y[order], kind="stable")]
             pairs.append((order[0::2][:half], order[1::2][:half]))
         else:
-            pairs.append((order[:half], order[half:2 * half]))
+            pairs.append((order[:half], order[half : 2 * half]))
     return pairs
 
 
@@ -99,11 +103,18 @@ def selection_path(estimator, X, y, sample_weight, alphas, path_max_iter, seed, 
     and of finiteness, already made on the first path. Its fits are fixed budgets, on
     purpose: reaching ``max_iter`` warns nothing, in whichever thread the path runs
     (a thread-local switch, not the process-wide warnings filters)."""
-    with config_context(assume_finite=not validate, skip_parameter_validation=not validate), \
-            max_iter_reported_by_caller():
+    with (
+        config_context(assume_finite=not validate, skip_parameter_validation=not validate),
+        max_iter_reported_by_caller(),
+    ):
         _, coefs, _, _ = regularization_path(
-            X, y, alphas, estimator=estimator, path_max_iter=path_max_iter,
-            sample_weight=sample_weight, random_state=seed,
+            X,
+            y,
+            alphas,
+            estimator=estimator,
+            path_max_iter=path_max_iter,
+            sample_weight=sample_weight,
+            random_state=seed,
         )
     return np.array([np.any(c[0] != 0, axis=1) for c in coefs])
 
@@ -349,9 +360,19 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, alphas=8, n_pairs=50, threshold=0.8,
-                 max_false_selections=10.0, path_max_iter=2, standardize=True, n_jobs=None,
-                 random_state=None):
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        alphas=8,
+        n_pairs=50,
+        threshold=0.8,
+        max_false_selections=10.0,
+        path_max_iter=2,
+        standardize=True,
+        n_jobs=None,
+        random_state=None,
+    ):
         self.estimator = estimator
         self.alphas = alphas
         self.n_pairs = n_pairs
@@ -366,8 +387,10 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         """The network trained on each half, checked to be able to remove features."""
         if self.estimator is None:
             return default_estimator(y, n_half)
-        if not isinstance(self.estimator, (RegularizedMLPClassifier, RegularizedMLPRegressor)) \
-                or "alpha" not in self.estimator.get_params():
+        if (
+            not isinstance(self.estimator, (RegularizedMLPClassifier, RegularizedMLPRegressor))
+            or "alpha" not in self.estimator.get_params()
+        ):
             raise ValueError(
                 "estimator must be a RegularizedMLPClassifier or a RegularizedMLPRegressor, "
                 f"whose `alpha` is set along the path; got {self.estimator!r}."
@@ -398,8 +421,9 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             The fitted selector.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True,
-                             dtype=(np.float64, np.float32))
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", multi_output=True, dtype=(np.float64, np.float32)
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         n_samples, n_features = X.shape
@@ -431,8 +455,15 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         halves = [half for pair in pairs for half in pair]
         seeds = rs.randint(np.iinfo(np.int32).max, size=len(halves))
         args = [
-            (template, X[half], y[half], None if sample_weight is None else sample_weight[half],
-             alphas, self.path_max_iter, int(seed))
+            (
+                template,
+                X[half],
+                y[half],
+                None if sample_weight is None else sample_weight[half],
+                alphas,
+                self.path_max_iter,
+                int(seed),
+            )
             for half, seed in zip(halves, seeds)
         ]
         threads = effective_n_jobs(self.n_jobs) > 1

@@ -100,8 +100,14 @@ class TrainingState:
     """
 
     #: the estimator's attributes that hold the curves of the stochastic solvers
-    CURVES = ("loss_", "loss_curve_", "best_loss_", "validation_scores_",
-              "validation_loss_curve_", "best_validation_score_")
+    CURVES = (
+        "loss_",
+        "loss_curve_",
+        "best_loss_",
+        "validation_scores_",
+        "validation_loss_curve_",
+        "best_validation_score_",
+    )
 
     def __init__(self, params, first_moment, second_moment, counters, curves):
         self.params = params
@@ -121,11 +127,15 @@ class TrainingState:
     @classmethod
     def load(cls, estimator):
         """The state of a fitted ``estimator`` (its parameters packed into one vector)."""
-        params = np.concatenate([c.ravel() for c in estimator.coefs_]
-                                + list(estimator.intercepts_))
+        params = np.concatenate([c.ravel() for c in estimator.coefs_] + list(estimator.intercepts_))
         curves = {k: getattr(estimator, k) for k in cls.CURVES if hasattr(estimator, k)}
-        return cls(params, estimator._first_moment, estimator._second_moment,
-                   estimator._counters.copy(), curves)
+        return cls(
+            params,
+            estimator._first_moment,
+            estimator._second_moment,
+            estimator._counters.copy(),
+            curves,
+        )
 
     def record(self):
         """The kernels' :class:`~sklearn_reg._records.State` record (shares the arrays)."""
@@ -134,8 +144,10 @@ class TrainingState:
     def snapshot(self):
         """A copy of the arrays and curves, for :meth:`restore`."""
         curves = {k: list(v) if isinstance(v, list) else v for k, v in self.curves.items()}
-        return ([a.copy() for a in (self.params, self.first_moment, self.second_moment,
-                                    self.counters)], curves)
+        return (
+            [a.copy() for a in (self.params, self.first_moment, self.second_moment, self.counters)],
+            curves,
+        )
 
     def copy(self):
         """An independent copy."""
@@ -145,8 +157,9 @@ class TrainingState:
     def restore(self, snapshot):
         """Back to the state of :meth:`snapshot` (in place: views stay valid)."""
         arrays, curves = snapshot
-        for a, b in zip((self.params, self.first_moment, self.second_moment, self.counters),
-                        arrays):
+        for a, b in zip(
+            (self.params, self.first_moment, self.second_moment, self.counters), arrays
+        ):
             a[...] = b
         self.curves = {k: list(v) if isinstance(v, list) else v for k, v in curves.items()}
 
@@ -162,11 +175,16 @@ class TrainingState:
         self.counters[STALLED] = 0
         self.counters[BEST_LOSS] = np.inf
         if early_stopping:
-            self.curves.update(validation_scores_=[], validation_loss_curve_=[],
-                               best_validation_score_=-np.inf, best_loss_=None)
+            self.curves.update(
+                validation_scores_=[],
+                validation_loss_curve_=[],
+                best_validation_score_=-np.inf,
+                best_loss_=None,
+            )
         else:
-            self.curves.update(validation_scores_=None, best_validation_score_=None,
-                               best_loss_=np.inf)
+            self.curves.update(
+                validation_scores_=None, best_validation_score_=None, best_loss_=np.inf
+            )
             self.curves.pop("validation_loss_curve_", None)
 
     def restart_stopping_rule(self):
@@ -205,12 +223,16 @@ def views(params, units):
 
 def diverged(config, where, cause="the loss or the weights became non-finite"):
     """The ValueError of a diverged fit: where, why and the remedy."""
-    remedy = "Scale the features" if config.solver == "lbfgs" else (
-        f"Lower learning_rate_init (now {config.learning_rate_init}) or scale the features"
+    remedy = (
+        "Scale the features"
+        if config.solver == "lbfgs"
+        else (f"Lower learning_rate_init (now {config.learning_rate_init}) or scale the features")
     )
     if config.solver == "sgd" and config.regularization.l2 > 0:
-        remedy += ("; with plain SGD the L2 step is W ← (1 − 2ηλ)W − η∇, unstable once "
-                   "2·learning_rate_init·alpha > 2")
+        remedy += (
+            "; with plain SGD the L2 step is W ← (1 − 2ηλ)W − η∇, unstable once "
+            "2·learning_rate_init·alpha > 2"
+        )
     return ValueError(
         f"Training diverged {where}: {cause}. {remedy}, e.g. with "
         "sklearn.preprocessing.StandardScaler. (Solver produced non-finite parameter "
@@ -285,8 +307,9 @@ class Trainer:
         untouched = st.snapshot()  # what an interrupt before the first epoch leaves
         c[ITER], c[SCALE] = 0, baseline
         # the weights of the best validation score: on a warm start, the current ones
-        best = st.params.copy() if validation is not None and st.curves["validation_scores_"] \
-            else None
+        best = (
+            st.params.copy() if validation is not None and st.curves["validation_scores_"] else None
+        )
         max_iter = 1 if incremental else cfg.max_iter
         one_at_a_time = epochs is not None or validation is not None or bool(cfg.verbose)
         losses = np.empty(max_iter)
@@ -301,8 +324,17 @@ class Trainer:
                 started = time.perf_counter()
                 running = True
                 n_done, status, data_loss = K.train(
-                    data, Y, sw, st.record(), cfg.network, cfg.regularization, cfg.optimizer,
-                    cfg.stopping, seed, losses[:n])
+                    data,
+                    Y,
+                    sw,
+                    st.record(),
+                    cfg.network,
+                    cfg.regularization,
+                    cfg.optimizer,
+                    cfg.stopping,
+                    seed,
+                    losses[:n],
+                )
                 running = False
                 if time.perf_counter() - started < CHUNK_SECONDS / 2:
                     chunk *= 2
@@ -330,7 +362,9 @@ class Trainer:
                 if not stopped and not getattr(_quiet, "max_iter", False):
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                        "optimization hasn't converged yet." % max_iter, ConvergenceWarning)
+                        "optimization hasn't converged yet." % max_iter,
+                        ConvergenceWarning,
+                    )
         except KeyboardInterrupt:
             # Ctrl-C is raised as the kernel returns, after its epochs changed the state in
             # place: undo those uncounted epochs
@@ -343,9 +377,11 @@ class Trainer:
             st.params[:] = best
         elif np.isfinite(data_loss) and data_loss > DIVERGENCE_FACTOR * baseline:
             raise diverged(
-                cfg, "by the end of the fit",
+                cfg,
+                "by the end of the fit",
                 f"the training loss {data_loss:.3g} is more than {DIVERGENCE_FACTOR:g} times "
-                f"the loss of the best constant prediction ({baseline:.3g})")
+                f"the loss of the best constant prediction ({baseline:.3g})",
+            )
 
     def _record(self, losses):
         """Append the epochs' losses (data loss + λ·Ω) to the curves; verbose prints them."""
@@ -367,8 +403,10 @@ class Trainer:
             return "the loss or the weights became non-finite"
         scale = self.state.counters[SCALE]
         if data_loss > DIVERGENCE_FACTOR * scale:
-            return (f"the training loss {data_loss:.3g} exploded to more than "
-                    f"{DIVERGENCE_FACTOR:g} times where the fit started ({scale:.3g})")
+            return (
+                f"the training loss {data_loss:.3g} exploded to more than "
+                f"{DIVERGENCE_FACTOR:g} times where the fit started ({scale:.3g})"
+            )
         return "the loss or the weights became non-finite"  # finite loss, non-finite weights
 
     def _count_diverged_epoch(self, n_samples, problem):
@@ -421,8 +459,10 @@ class Trainer:
         if not cfg.verbose or status not in (K.LOWERED, K.STOPPED):
             return
         what = "Validation score" if cfg.early_stopping else "Training loss"
-        msg = (f"{what} did not improve more than tol={cfg.tol:f} for "
-               f"{cfg.n_iter_no_change} consecutive epochs.")
+        msg = (
+            f"{what} did not improve more than tol={cfg.tol:f} for "
+            f"{cfg.n_iter_no_change} consecutive epochs."
+        )
         adaptive = cfg.optimizer.solver == SGD and cfg.optimizer.schedule == ADAPTIVE
         if status == K.LOWERED:
             print(msg + " Setting learning rate to %f" % self.state.counters[LR])
@@ -433,12 +473,16 @@ class Trainer:
         """(X, Y, sw) for training and the held-out (X, Y, sw) of early stopping."""
         fraction = self.config.validation_fraction
         n_samples, n_val = X.shape[0], int(np.ceil(fraction * X.shape[0]))
-        split = (f"early_stopping holds out validation_fraction={fraction} of "
-                 f"the {n_samples} samples: {n_val} for validation, {n_samples - n_val} for "
-                 "training")
+        split = (
+            f"early_stopping holds out validation_fraction={fraction} of "
+            f"the {n_samples} samples: {n_val} for validation, {n_samples - n_val} for "
+            "training"
+        )
         if n_val >= n_samples:  # before train_test_split, whose message names test_size
-            raise ValueError(f"The training set is empty: {split}. Adjust "
-                             "'validation_fraction' or use more samples.")
+            raise ValueError(
+                f"The training set is empty: {split}. Adjust "
+                "'validation_fraction' or use more samples."
+            )
         try:
             X, X_val, Y, Y_val, sw, sw_val = train_test_split(
                 X, Y, sw, random_state=rs, test_size=fraction, stratify=self.stratify(Y)
@@ -493,7 +537,11 @@ class Trainer:
             epochs.begin(params)
         try:
             res = scipy.optimize.minimize(
-                objective, params.astype(np.float64), method="L-BFGS-B", jac=True, callback=report,
+                objective,
+                params.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=report,
                 options={"maxfun": cfg.max_fun, "maxiter": cfg.max_iter, "gtol": cfg.tol},
             )
         except KeyboardInterrupt:
@@ -504,8 +552,13 @@ class Trainer:
         if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
             raise diverged(cfg, "in L-BFGS")
         if res.status != 0 and not report.stopped:
-            limit = ("max_iter" if res.nit >= cfg.max_iter
-                     else "max_fun" if res.get("nfev", 0) >= cfg.max_fun else None)
+            limit = (
+                "max_iter"
+                if res.nit >= cfg.max_iter
+                else "max_fun"
+                if res.get("nfev", 0) >= cfg.max_fun
+                else None
+            )
             warnings.warn(
                 f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}): "
                 f"{res.message}. "

@@ -6,8 +6,15 @@ import warnings
 
 #: frames of these packages are skipped when choosing where a warning points: this
 #: package, numba compiling it, and what runs between the user's line and ``fit``
-_INTERNAL_PACKAGES = ("sklearn_reg", "numba", "importlib", "contextlib", "functools", "sklearn",
-                      "joblib")
+_INTERNAL_PACKAGES = (
+    "sklearn_reg",
+    "numba",
+    "importlib",
+    "contextlib",
+    "functools",
+    "sklearn",
+    "joblib",
+)
 
 #: where a warning with no user's line to name points (``<...>`` names no source file)
 NO_LOCATION = "<sklearn_reg>"
@@ -96,6 +103,10 @@ def warn_from_caller(message, category):
     module_globals = frame.f_globals
     registry = module_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(
-        message, category, frame.f_code.co_filename, frame.f_lineno,
-        module=module_globals.get("__name__"), registry=registry,
+        message,
+        category,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=module_globals.get("__name__"),
+        registry=registry,
     )  # no module_globals: their loader may not serve source (``python -c``), and it raises

@@ -60,8 +60,9 @@ def _fit_and_predict(dtype, sparse):
     masks = {"feature_shape": (2, 2), "block_size": 1}
     models = [
         RegularizedMLPClassifier(solver="adam", **small),
-        RegularizedMLPClassifier(solver="sgd", early_stopping=True, validation_fraction=0.2,
-                                 **small),
+        RegularizedMLPClassifier(
+            solver="sgd", early_stopping=True, validation_fraction=0.2, **small
+        ),
         RegularizedMLPClassifier(solver="lbfgs", **small),
         # dropout and the input masks are compiled separately (a fit without them
         # compiles none of their code): each combination once
@@ -71,8 +72,9 @@ def _fit_and_predict(dtype, sparse):
     ]
     for model in models:
         model.fit(X, y_class).predict_proba(X)
-    RegularizedMLPRegressor(solver="adam", early_stopping=True, validation_fraction=0.2,
-                            **small).fit(X, y_reg).predict(X)
+    RegularizedMLPRegressor(
+        solver="adam", early_stopping=True, validation_fraction=0.2, **small
+    ).fit(X, y_reg).predict(X)
 
 
 def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
@@ -130,11 +132,13 @@ def _compile_case(dtype, layout, kernel_ids, verbose):
         warnings.simplefilter("ignore", CompileNotice)
         _fit_and_predict(dtype, layout == "CSR")
     seconds = time.perf_counter() - start
-    compiled = sorted({
-        ev.data["dispatcher"].py_func.__name__
-        for _, ev in rec.buffer
-        if ev.is_start and id(ev.data["dispatcher"]) in kernel_ids
-    })
+    compiled = sorted(
+        {
+            ev.data["dispatcher"].py_func.__name__
+            for _, ev in rec.buffer
+            if ev.is_start and id(ev.data["dispatcher"]) in kernel_ids
+        }
+    )
     if verbose:
         what = f"compiled {len(compiled)} kernels" if compiled else "nothing to compile"
         print(f"{dtype:8} {layout:6} {seconds:7.1f} s  {what}", flush=True)
@@ -169,8 +173,10 @@ def write_prebuilt(destination):
     """
     cpu = (str(numba.config.CPU_NAME).lower(), numba.config.CPU_FEATURES)
     if cpu != _jit.GENERIC_CPU:
-        raise RuntimeError("write_prebuilt needs the environment variable "
-                           "NUMBA_CPU_NAME=generic (and no NUMBA_CPU_FEATURES).")
+        raise RuntimeError(
+            "write_prebuilt needs the environment variable "
+            "NUMBA_CPU_NAME=generic (and no NUMBA_CPU_FEATURES)."
+        )
     compile_kernels()
     return _jit.save_shipped(destination, _jit.kernels)
 
@@ -206,14 +212,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_reg.compile",
         description="Compile the numba kernels of sklearn_reg into numba's on-disk cache "
-                    "so that no first fit pays for it.",
+        "so that no first fit pays for it.",
     )
-    parser.add_argument("--dtype", choices=[*DTYPES, "all"], default="all",
-                        help="input dtype to compile for (default: all)")
-    parser.add_argument("--into", metavar="DIR",
-                        help="also copy the compiled kernels with a manifest into DIR, as the "
-                             "package build does for its _prebuilt folder (needs "
-                             "NUMBA_CPU_NAME=generic)")
+    parser.add_argument(
+        "--dtype",
+        choices=[*DTYPES, "all"],
+        default="all",
+        help="input dtype to compile for (default: all)",
+    )
+    parser.add_argument(
+        "--into",
+        metavar="DIR",
+        help="also copy the compiled kernels with a manifest into DIR, as the "
+        "package build does for its _prebuilt folder (needs "
+        "NUMBA_CPU_NAME=generic)",
+    )
     args = parser.parse_args(argv)
     dtypes = DTYPES if args.dtype == "all" else (args.dtype,)
     if args.into:
@@ -225,22 +238,27 @@ def main(argv=None):
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(f"sklearn_reg {__version__}: {n_files} cache files of generic-CPU kernels in "
-              f"{args.into} ({time.perf_counter() - start:.1f} s)")
+        print(
+            f"sklearn_reg {__version__}: {n_files} cache files of generic-CPU kernels in "
+            f"{args.into} ({time.perf_counter() - start:.1f} s)"
+        )
         return 0
 
     location = cache_location()
-    print(f"sklearn_reg {__version__}: compiling the kernels for "
-          f"{', '.join(dtypes)}, dense and CSR input")
+    print(
+        f"sklearn_reg {__version__}: compiling the kernels for "
+        f"{', '.join(dtypes)}, dense and CSR input"
+    )
     print(f"cache: {location or 'none (no writable cache directory)'}", flush=True)
     start = time.perf_counter()
     report = compile_kernels(dtypes, verbose=True)
     n_compiled = len({name for r in report for name in r["compiled"]})
-    print(f"done in {time.perf_counter() - start:.1f} s: {n_compiled} kernels compiled, "
-          f"{len(_jit.kernels)} kernels in all")
+    print(
+        f"done in {time.perf_counter() - start:.1f} s: {n_compiled} kernels compiled, "
+        f"{len(_jit.kernels)} kernels in all"
+    )
     if location is None:
-        print("Nothing was cached: set NUMBA_CACHE_DIR to a writable directory.",
-              file=sys.stderr)
+        print("Nothing was cached: set NUMBA_CACHE_DIR to a writable directory.", file=sys.stderr)
         return 1
     return 0
 

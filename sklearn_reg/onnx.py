@@ -214,8 +214,9 @@ def _constant(scope, container, stem, array, element):
 def _node(scope, container, op_type, inputs, stem, output=None, **attrs):
     """Add one node; its output is ``output`` or a fresh name from ``stem``."""
     output = output or scope.get_unique_variable_name(stem)
-    container.add_node(op_type, inputs, output, name=scope.get_unique_operator_name(op_type),
-                       **attrs)
+    container.add_node(
+        op_type, inputs, output, name=scope.get_unique_operator_name(op_type), **attrs
+    )
     return output
 
 
@@ -237,8 +238,9 @@ def _forward(scope, container, model, input_name, double, output=None):
         if k < n_layers - 1:
             a = _node(scope, container, ACTIVATION_OPS[model.activation], [z], f"activation{k}")
     attrs = {"axis": 1} if model.out_activation_ == "softmax" else {}
-    return _node(scope, container, ACTIVATION_OPS[model.out_activation_], [z], "prediction",
-                 output, **attrs)
+    return _node(
+        scope, container, ACTIVATION_OPS[model.out_activation_], [z], "prediction", output, **attrs
+    )
 
 
 def convert_classifier(scope, operator, container):
@@ -290,24 +292,44 @@ def convert_regressor(scope, operator, container):
     container : skl2onnx.common._container.ModelComponentContainer
         The graph under construction.
     """
-    _forward(scope, container, operator.raw_operator, operator.inputs[0].full_name,
-             _computes_in_double(operator), operator.outputs[0].full_name)
+    _forward(
+        scope,
+        container,
+        operator.raw_operator,
+        operator.inputs[0].full_name,
+        _computes_in_double(operator),
+        operator.outputs[0].full_name,
+    )
 
 
 # -- registration ------------------------------------------------------------------------
 
 #: estimator class → (skl2onnx alias, shape calculator, converter, options)
 CONVERTERS = {
-    RegularizedMLPClassifier: ("SklearnRegRegularizedMLPClassifier",
-                               calculate_classifier_output_shapes, convert_classifier,
-                               CLASSIFIER_OPTIONS),
-    RegularizedMLPClassifierCV: ("SklearnRegRegularizedMLPClassifierCV",
-                                 calculate_classifier_output_shapes, convert_classifier,
-                                 CLASSIFIER_OPTIONS),
-    RegularizedMLPRegressor: ("SklearnRegRegularizedMLPRegressor",
-                              calculate_regressor_output_shapes, convert_regressor, None),
-    RegularizedMLPRegressorCV: ("SklearnRegRegularizedMLPRegressorCV",
-                                calculate_regressor_output_shapes, convert_regressor, None),
+    RegularizedMLPClassifier: (
+        "SklearnRegRegularizedMLPClassifier",
+        calculate_classifier_output_shapes,
+        convert_classifier,
+        CLASSIFIER_OPTIONS,
+    ),
+    RegularizedMLPClassifierCV: (
+        "SklearnRegRegularizedMLPClassifierCV",
+        calculate_classifier_output_shapes,
+        convert_classifier,
+        CLASSIFIER_OPTIONS,
+    ),
+    RegularizedMLPRegressor: (
+        "SklearnRegRegularizedMLPRegressor",
+        calculate_regressor_output_shapes,
+        convert_regressor,
+        None,
+    ),
+    RegularizedMLPRegressorCV: (
+        "SklearnRegRegularizedMLPRegressorCV",
+        calculate_regressor_output_shapes,
+        convert_regressor,
+        None,
+    ),
 }
 
 

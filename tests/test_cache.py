@@ -68,11 +68,15 @@ def _make_read_only_install(tmp_path):
 
 
 def _run(site, home, tmp):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")
+    }
     env.update(HOME=str(home), TMPDIR=str(tmp), PYTHONPATH=str(site))
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=tmp, capture_output=True,
-                         text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, cwd=tmp, capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -156,7 +160,8 @@ def uncacheable_module(tmp_path, monkeypatch):
 
 
 def test_kernel_is_cached_in_the_fallback_dir_when_numba_finds_no_place(
-        uncacheable_module, tmp_path, monkeypatch):
+    uncacheable_module, tmp_path, monkeypatch
+):
     fallback = tmp_path / "fallback"
     monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: str(fallback))
     with pytest.warns(KernelCacheWarning, match="NUMBA_CACHE_DIR") as record:
@@ -168,8 +173,9 @@ def test_kernel_is_cached_in_the_fallback_dir_when_numba_finds_no_place(
     assert numba.config.CACHE_DIR == ""  # restored: other numba users are unaffected
 
 
-def test_kernel_compiles_without_cache_when_no_directory_is_writable(uncacheable_module,
-                                                                     monkeypatch):
+def test_kernel_compiles_without_cache_when_no_directory_is_writable(
+    uncacheable_module, monkeypatch
+):
     monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: None)
     with pytest.warns(KernelCacheWarning, match="every new process") as record:
         module = uncacheable_module()
@@ -179,8 +185,9 @@ def test_kernel_compiles_without_cache_when_no_directory_is_writable(uncacheable
     assert _jit.fallback_directory == ""
 
 
-def test_fallback_is_decided_and_announced_once_per_process(uncacheable_module, tmp_path,
-                                                            monkeypatch):
+def test_fallback_is_decided_and_announced_once_per_process(
+    uncacheable_module, tmp_path, monkeypatch
+):
     monkeypatch.setattr(_jit, "fallback_cache_dir", lambda: str(tmp_path / "fallback"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -200,8 +207,7 @@ def test_user_set_numba_cache_dir_is_respected(uncacheable_module, tmp_path, mon
     assert _jit.fallback_directory is None
 
 
-def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(
-        tmp_path, monkeypatch):
+def test_kernels_compiled_into_the_package_cache_serve_other_cache_locations(tmp_path, monkeypatch):
     folder = _probe_kernel_folder(tmp_path)
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     monkeypatch.setattr(_jit, "kernels", [])
@@ -295,8 +301,7 @@ def test_shipped_kernel_is_loaded_without_compiling(shipped_probe, tmp_path):
     assert not any((tmp_path / "user-cache").rglob("*.nbi"))  # nothing to save
 
 
-def test_compile_kernels_ignores_the_shipped_kernels_to_cache_host_code(shipped_probe,
-                                                                       monkeypatch):
+def test_compile_kernels_ignores_the_shipped_kernels_to_cache_host_code(shipped_probe, monkeypatch):
     _, load = shipped_probe
     monkeypatch.setattr(_jit, "use_shipped", False)  # as compile_kernels does meanwhile
     user = load()
@@ -341,8 +346,10 @@ def _truncate(path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
-@pytest.mark.parametrize("damage", ["truncated data", "truncated index", "another numba's index",
-                                    "data of another signature"])
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated data", "truncated index", "another numba's index", "data of another signature"],
+)
 def test_damaged_shipped_kernel_files_fall_back_to_compiling(shipped_probe, tmp_path, damage):
     folder, load = shipped_probe
     shipped = folder / "_prebuilt"

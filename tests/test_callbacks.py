@@ -58,17 +58,21 @@ class Recorder:
     def setup(self, estimator, context):
         self.roots.append(context)
 
-    def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None,
-                          fitted_estimator=None):
+    def on_fit_task_begin(
+        self, estimator, context, *, X=None, y=None, metadata=None, fitted_estimator=None
+    ):
         with self._lock:
             self.calls.append(("begin", context, fitted_estimator))
 
-    def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None,
-                        fitted_estimator=None):
+    def on_fit_task_end(
+        self, estimator, context, *, X=None, y=None, metadata=None, fitted_estimator=None
+    ):
         with self._lock:
             self.calls.append(("end", context, fitted_estimator))
-            n_ended = sum(hook == "end" and ctx.task_name in ("epoch", "iteration")
-                          and model is not None for hook, ctx, model in self.calls)
+            n_ended = sum(
+                hook == "end" and ctx.task_name in ("epoch", "iteration") and model is not None
+                for hook, ctx, model in self.calls
+            )
         return self.stop_at is not None and n_ended >= self.stop_at
 
     def teardown(self, estimator, context):
@@ -76,8 +80,9 @@ class Recorder:
 
     def ended(self, task_name):
         """The fitted estimators passed at the end of the tasks named ``task_name``."""
-        return [model for hook, ctx, model in self.calls
-                if hook == "end" and ctx.task_name == task_name]
+        return [
+            model for hook, ctx, model in self.calls if hook == "end" and ctx.task_name == task_name
+        ]
 
 
 class PropagatedRecorder(Recorder):
@@ -99,8 +104,15 @@ def bars_completed(output):
 # -- fit / partial_fit ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor,
-                                       RegularizedMLPClassifierCV, RegularizedMLPRegressorCV])
+@pytest.mark.parametrize(
+    "Estimator",
+    [
+        RegularizedMLPClassifier,
+        RegularizedMLPRegressor,
+        RegularizedMLPClassifierCV,
+        RegularizedMLPRegressorCV,
+    ],
+)
 def test_every_estimator_supports_callbacks(Estimator):
     estimator = Estimator()
     assert isinstance(estimator, CallbackSupportMixin)
@@ -117,7 +129,10 @@ def test_fit_reports_one_subtask_per_epoch(digits, solver):
     clf.set_callbacks(recorder).fit(X, y)
     (root,) = recorder.roots
     assert (root.estimator_name, root.task_name, root.max_subtasks) == (
-        "RegularizedMLPClassifier", "fit", 6)
+        "RegularizedMLPClassifier",
+        "fit",
+        6,
+    )
     epochs = children(root, root)
     assert [c.task_name for c in epochs] == ["epoch"] * clf.n_iter_ == ["epoch"] * 6
     assert len(recorder.ended("epoch")) == 6
@@ -181,17 +196,21 @@ def test_a_callback_asking_to_stop_ends_the_fit_without_convergence_warning(digi
     assert clf.n_iter_ == 3
 
 
-@pytest.mark.parametrize("params", [dict(solver="adam", dropout=0.3),
-                                    dict(solver="sgd", penalty="l1", early_stopping=True),
-                                    dict(solver="lbfgs")])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam", dropout=0.3),
+        dict(solver="sgd", penalty="l1", early_stopping=True),
+        dict(solver="lbfgs"),
+    ],
+)
 def test_callbacks_leave_the_fitted_weights_bit_identical(digits, params):
     X, y = digits
     plain = RegularizedMLPClassifier(**NET, **params, max_iter=10).fit(X, y)
     watched = RegularizedMLPClassifier(**NET, **params, max_iter=10)
     watched.set_callbacks(ProgressBar(), ScoringMonitor(scoring="accuracy"), Recorder())
     watched.fit(X, y)
-    for W, W_watched in zip(plain.coefs_ + plain.intercepts_,
-                            watched.coefs_ + watched.intercepts_):
+    for W, W_watched in zip(plain.coefs_ + plain.intercepts_, watched.coefs_ + watched.intercepts_):
         assert W.tobytes() == W_watched.tobytes()
     assert (plain.loss_, plain.n_iter_) == (watched.loss_, watched.n_iter_)
 
@@ -256,8 +275,9 @@ def test_pipeline_propagates_callbacks_to_the_network(digits, capsys):
     pipe = make_pipeline(StandardScaler(), RegularizedMLPClassifier(**ALL_EPOCHS, max_iter=4))
     pipe.set_callbacks(recorder, ProgressBar(max_propagation_depth=None)).fit(X, y)
     (root,) = recorder.roots  # set up once, by the outermost estimator
-    (fit,) = [c for c in root if c.estimator_name == "RegularizedMLPClassifier"
-              and c.task_name == "fit"]
+    (fit,) = [
+        c for c in root if c.estimator_name == "RegularizedMLPClassifier" and c.task_name == "fit"
+    ]
     assert fit.source_task_name == "fit-final-estimator"
     assert [c.task_name for c in children(fit, root)] == ["epoch"] * 4
     out = capsys.readouterr().out
@@ -269,15 +289,18 @@ def test_pipeline_propagates_callbacks_to_the_network(digits, capsys):
 def test_grid_search_propagates_callbacks_to_each_candidate_fit(digits):
     X, y = digits
     recorder = PropagatedRecorder()
-    search = GridSearchCV(RegularizedMLPClassifier(**ALL_EPOCHS, max_iter=3),
-                          {"alpha": [1e-4, 1e-2]}, cv=2)
+    search = GridSearchCV(
+        RegularizedMLPClassifier(**ALL_EPOCHS, max_iter=3), {"alpha": [1e-4, 1e-2]}, cv=2
+    )
     search.set_callbacks(recorder).fit(X, y)
     (root,) = recorder.roots
-    fits = [c for c in root if c.estimator_name == "RegularizedMLPClassifier"
-            and c.task_name == "fit"]
+    fits = [
+        c for c in root if c.estimator_name == "RegularizedMLPClassifier" and c.task_name == "fit"
+    ]
     # 2 candidates × 2 splits, and the refit
     assert sorted(c.source_task_name for c in fits) == (
-        ["candidate-split-evaluation"] * 4 + ["refit-with-best-params"])
+        ["candidate-split-evaluation"] * 4 + ["refit-with-best-params"]
+    )
     assert all(len(children(fit, root)) == 3 for fit in fits)
 
 
@@ -289,19 +312,25 @@ def test_cv_reports_folds_times_alphas_times_epochs(digits, n_jobs):
     X, y = digits
     recorder = PropagatedRecorder()
     alphas = [1e-4, 1e-3, 1e-2]
-    cv = RegularizedMLPClassifierCV(**ALL_EPOCHS, alphas=alphas, cv=3, max_iter=4,
-                                    path_max_iter=2, n_jobs=n_jobs)
+    cv = RegularizedMLPClassifierCV(
+        **ALL_EPOCHS, alphas=alphas, cv=3, max_iter=4, path_max_iter=2, n_jobs=n_jobs
+    )
     cv.set_callbacks(recorder).fit(X, y)
     (root,) = recorder.roots
     assert (root.estimator_name, root.task_name) == ("RegularizedMLPClassifierCV", "fit")
     paths = sorted(children(root, root), key=lambda c: c.task_id)
     assert [(p.task_name, p.task_id) for p in paths] == [
-        ("fold-path", 0), ("fold-path", 1), ("fold-path", 2), ("full-data-path", 3)]
+        ("fold-path", 0),
+        ("fold-path", 1),
+        ("fold-path", 2),
+        ("full-data-path", 3),
+    ]
     for path in paths:
         fits = children(path, root)
         assert [f.source_task_name for f in fits] == [f"alpha={a:.3g}" for a in alphas]
         assert [(f.estimator_name, f.task_name) for f in fits] == [
-            ("RegularizedMLPClassifier", "fit")] * 3
+            ("RegularizedMLPClassifier", "fit")
+        ] * 3
         # max_iter epochs at the first λ, path_max_iter at each later one
         assert [len(children(f, root)) for f in fits] == [4, 2, 2]
     # every task begun was ended, with the paths running on threads or not
@@ -313,8 +342,9 @@ def test_cv_reports_folds_times_alphas_times_epochs(digits, n_jobs):
 
 def test_progress_bar_shows_every_path_of_a_cv_fit(digits, capsys):
     X, y = digits
-    cv = RegularizedMLPRegressorCV(**ALL_EPOCHS, alphas=[1e-3, 1e-2], cv=2, max_iter=3,
-                                   path_max_iter=2, n_jobs=2)
+    cv = RegularizedMLPRegressorCV(
+        **ALL_EPOCHS, alphas=[1e-3, 1e-2], cv=2, max_iter=3, path_max_iter=2, n_jobs=2
+    )
     cv.set_callbacks(ProgressBar()).fit(X, y.astype(float))
     out = capsys.readouterr().out
     assert re.search(r"RegularizedMLPRegressorCV - fit", out)
@@ -327,32 +357,42 @@ def test_progress_bar_shows_every_path_of_a_cv_fit(digits, capsys):
 def test_scoring_monitor_on_a_cv_estimator_scores_each_alpha_of_each_path(digits):
     X, y = digits
     monitor = ScoringMonitor(scoring="accuracy")
-    cv = RegularizedMLPClassifierCV(**NET, alphas=[1e-4, 1e-2], cv=2, max_iter=5,
-                                    path_max_iter=2).set_callbacks(monitor).fit(X, y)
+    cv = (
+        RegularizedMLPClassifierCV(**NET, alphas=[1e-4, 1e-2], cv=2, max_iter=5, path_max_iter=2)
+        .set_callbacks(monitor)
+        .fit(X, y)
+    )
     rows = monitor.get_logs().data
     per_alpha = [row for row in rows if row["task_name"].startswith("alpha=")]
     assert len(per_alpha) == 3 * 2  # (2 folds + all the data) × 2 values of λ
     # the row of alpha_ on the full-data path scores the fitted model
-    (chosen,) = [row for row in per_alpha if row["task_id_path"][1] == 2
-                 and row["task_name"] == f"alpha={cv.alpha_:.3g}"]
+    (chosen,) = [
+        row
+        for row in per_alpha
+        if row["task_id_path"][1] == 2 and row["task_name"] == f"alpha={cv.alpha_:.3g}"
+    ]
     assert chosen["accuracy"] == cv.score(X, y)
 
 
 # -- clone and pickle, as scikit-learn's estimators -------------------------------------
 
 
-@pytest.mark.parametrize("estimator", [RegularizedMLPClassifier(**NET, max_iter=3),
-                                       LogisticRegression(max_iter=3)],
-                         ids=["RegularizedMLPClassifier", "LogisticRegression"])
+@pytest.mark.parametrize(
+    "estimator",
+    [RegularizedMLPClassifier(**NET, max_iter=3), LogisticRegression(max_iter=3)],
+    ids=["RegularizedMLPClassifier", "LogisticRegression"],
+)
 def test_clone_shares_the_callbacks(estimator):
     monitor = ScoringMonitor(scoring="accuracy")
     copy = clone(estimator.set_callbacks(monitor))
     assert copy._skl_callbacks[0] is monitor
 
 
-@pytest.mark.parametrize("estimator", [RegularizedMLPClassifier(**NET, max_iter=3),
-                                       LogisticRegression(max_iter=3)],
-                         ids=["RegularizedMLPClassifier", "LogisticRegression"])
+@pytest.mark.parametrize(
+    "estimator",
+    [RegularizedMLPClassifier(**NET, max_iter=3), LogisticRegression(max_iter=3)],
+    ids=["RegularizedMLPClassifier", "LogisticRegression"],
+)
 def test_pickle_round_trip_keeps_the_callbacks_and_their_logs(digits, estimator):
     X, y = digits
     monitor = ScoringMonitor(scoring="accuracy")
@@ -392,14 +432,22 @@ print(CALLBACKS_AVAILABLE, hasattr(clf, "set_callbacks"), clf.n_iter_, cv.scores
 
 
 def test_estimators_work_without_the_callback_framework():
-    result = subprocess.run([sys.executable, "-W", "ignore", "-c", _WITHOUT_CALLBACKS],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", _WITHOUT_CALLBACKS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["False", "False", "1", "(2,", "2)"]
 
 
 def test_documentation_page_snippets_run():
-    result = doctest.testfile(str(ROOT / "docs" / "callbacks.rst"), module_relative=False,
-                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(ROOT / "docs" / "callbacks.rst"),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.attempted > 0
     assert result.failed == 0

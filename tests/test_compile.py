@@ -17,8 +17,14 @@ ROOT = Path(__file__).parents[1]
 
 def test_compile_command_reports_each_dtype_and_layout_and_exits_0():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "sklearn_reg.compile", "--dtype", "float64"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "sklearn_reg.compile", "--dtype", "float64"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("sklearn_reg ")
@@ -62,8 +68,14 @@ COVERAGE_CHILD = textwrap.dedent("""
 
 def test_compiled_kernels_cover_every_fit_and_predict_path():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", COVERAGE_CHILD], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", COVERAGE_CHILD],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
@@ -91,22 +103,31 @@ def test_bad_arguments_exit_with_usage_error(argv, capsys):
     assert "usage: python -m sklearn_reg.compile" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kwargs, match", [({"dtypes": ["float16"]}, "dtypes"),
-                                           ({"layouts": ["CSC"]}, "layouts")])
+@pytest.mark.parametrize(
+    "kwargs, match", [({"dtypes": ["float16"]}, "dtypes"), ({"layouts": ["CSC"]}, "layouts")]
+)
 def test_compile_kernels_rejects_unknown_dtypes_and_layouts(kwargs, match):
     with pytest.raises(ValueError, match=match):
         compile_kernels(**kwargs)
 
 
-@pytest.mark.parametrize("name", [
-    "sklearn_reg.compile.compile_kernels", "sklearn_reg.compile.cache_location",
-    "sklearn_reg.compile.main", "sklearn_reg.exceptions.CompileNotice",
-    "sklearn_reg.exceptions.KernelCacheWarning",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sklearn_reg.compile.compile_kernels",
+        "sklearn_reg.compile.cache_location",
+        "sklearn_reg.compile.main",
+        "sklearn_reg.exceptions.CompileNotice",
+        "sklearn_reg.exceptions.KernelCacheWarning",
+    ],
+)
 def test_public_docstring_validates(name):
     ignored = {"ES01", "SA01", "RT02", "EX01"}
-    errors = [(code, msg) for code, msg in numpydoc_validate.validate(name)["errors"]
-              if code not in ignored]
+    errors = [
+        (code, msg)
+        for code, msg in numpydoc_validate.validate(name)["errors"]
+        if code not in ignored
+    ]
     assert not errors, errors
 
 

@@ -34,6 +34,7 @@ def fresh_process(monkeypatch):
 
 def _probe(module="sklearn_reg._probe"):
     """A new, not yet compiled numba function that claims to live in ``module``."""
+
     def scaled(x):
         return 2.0 * x[0]
 
@@ -93,12 +94,12 @@ def _as_package_code(function):
     """``function`` running with globals named as a module of the package, so that its
     frames count as the package's (as those of ``fit`` do)."""
     namespace = dict(function.__globals__, __name__="sklearn_reg._probe")
-    return types.FunctionType(function.__code__, namespace, function.__name__,
-                              function.__defaults__, function.__closure__)
+    return types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
 
 
-def test_notice_from_a_search_worker_thread_points_at_the_search_line(fresh_process,
-                                                                      monkeypatch):
+def test_notice_from_a_search_worker_thread_points_at_the_search_line(fresh_process, monkeypatch):
     """The first fit of a threaded GridSearchCV compiles in a joblib worker thread, whose
     stack holds only threading, multiprocessing.pool, joblib, scikit-learn and the
     package: the notice names the user's ``search.fit`` line, not a line of theirs."""
@@ -112,8 +113,12 @@ def test_notice_from_a_search_worker_thread_points_at_the_search_line(fresh_proc
 
     monkeypatch.setattr(_base, "announce_compilation", _as_package_code(announce_then_compile))
     X, y = load_iris(return_X_y=True)
-    search = GridSearchCV(RegularizedMLPClassifier(max_iter=2, random_state=0),
-                          {"alpha": [1e-4, 1e-3]}, cv=2, n_jobs=2)
+    search = GridSearchCV(
+        RegularizedMLPClassifier(max_iter=2, random_state=0),
+        {"alpha": [1e-4, 1e-3]},
+        cv=2,
+        n_jobs=2,
+    )
     with warnings.catch_warnings(record=True) as caught, parallel_backend("threading"):
         warnings.simplefilter("always")
         search_line = _line_after()

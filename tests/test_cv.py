@@ -29,8 +29,15 @@ CV_PARAMETERS = {"alphas", "cv", "scoring", "n_jobs", "selection", "path_max_ite
 
 # -- scikit-learn compatibility ------------------------------------------------------
 
-SMALL = dict(hidden_layer_sizes=(8,), alphas=3, cv=3, path_max_iter=5, max_iter=100,
-             learning_rate_init=0.01, random_state=0)
+SMALL = dict(
+    hidden_layer_sizes=(8,),
+    alphas=3,
+    cv=3,
+    path_max_iter=5,
+    max_iter=100,
+    learning_rate_init=0.01,
+    random_state=0,
+)
 
 
 def _cv_estimators():
@@ -47,8 +54,13 @@ def test_cv_estimators_are_sklearn_compatible(estimator, check):
         check(estimator)
 
 
-@pytest.mark.parametrize("CV, Base", [(RegularizedMLPClassifierCV, RegularizedMLPClassifier),
-                                      (RegularizedMLPRegressorCV, RegularizedMLPRegressor)])
+@pytest.mark.parametrize(
+    "CV, Base",
+    [
+        (RegularizedMLPClassifierCV, RegularizedMLPClassifier),
+        (RegularizedMLPRegressorCV, RegularizedMLPRegressor),
+    ],
+)
 def test_cv_parameters_mirror_the_base_estimator(CV, Base):
     cv_names = set(CV._get_param_names())
     assert cv_names == (set(Base._get_param_names()) - {"alpha"}) | CV_PARAMETERS
@@ -86,8 +98,9 @@ def test_invalid_alphas_are_rejected(alphas):
 @pytest.fixture(scope="module")
 def informative():
     """make_classification whose first 5 columns carry the signal (shuffle=False)."""
-    X, y = make_classification(n_samples=600, n_features=20, n_informative=5, n_redundant=0,
-                               shuffle=False, random_state=0)
+    X, y = make_classification(
+        n_samples=600, n_features=20, n_informative=5, n_redundant=0, shuffle=False, random_state=0
+    )
     return StandardScaler().fit_transform(X), y
 
 
@@ -97,7 +110,8 @@ PATH = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=100, ran
 def test_path_at_one_alpha_is_a_plain_fit(informative):
     X, y = informative
     _, coefs, losses, _, models = regularization_path(
-        X, y, [3e-3], penalty="l1", return_models=True, **PATH)
+        X, y, [3e-3], penalty="l1", return_models=True, **PATH
+    )
     plain = RegularizedMLPClassifier(penalty="l1", alpha=3e-3, **PATH).fit(X, y)
     for W, V in zip(coefs[0], plain.coefs_):
         np.testing.assert_array_equal(W, V)
@@ -109,7 +123,8 @@ def test_path_warm_starts_each_alpha_from_the_previous(informative):
     X, y = informative
     alphas = [1e-4, 3e-3, 3e-2]
     _, coefs, losses, n_selected, models = regularization_path(
-        X, y, alphas, penalty="group", path_max_iter=7, return_models=True, **PATH)
+        X, y, alphas, penalty="group", path_max_iter=7, return_models=True, **PATH
+    )
     # the same λ sequence by hand: set alpha, keep the weights, fit again
     manual = RegularizedMLPClassifier(penalty="group", warm_start=True, **PATH)
     for k, alpha in enumerate(alphas):
@@ -136,7 +151,8 @@ def test_path_warm_starts_each_alpha_from_the_previous(informative):
 def test_path_default_grid_and_inferred_estimator():
     X, y = make_friedman1(n_samples=100, n_features=6, random_state=0)
     alphas, coefs, _, _ = regularization_path(
-        X, y, 4, hidden_layer_sizes=(4,), max_iter=20, path_max_iter=2, random_state=0)
+        X, y, 4, hidden_layer_sizes=(4,), max_iter=20, path_max_iter=2, random_state=0
+    )
     np.testing.assert_allclose(alphas, [1e-5, 1e-4 * 10 ** (1 / 3), 1e-2 * 10 ** (-1 / 3), 1e-1])
     assert coefs[0][-1].shape == (4, 1)  # a regressor: one output
     with pytest.raises(ValueError, match="alphas"):
@@ -153,8 +169,9 @@ def test_cv_scores_and_refit_come_from_the_path(informative):
     est = RegularizedMLPClassifierCV(alphas=alphas[::-1], cv=folds, penalty="l1", **PATH).fit(X, y)
     np.testing.assert_array_equal(est.alphas_, alphas)  # sorted weak to strong
     for f, (train, test) in enumerate(folds):
-        *_, models = regularization_path(X[train], y[train], alphas, penalty="l1",
-                                         return_models=True, **PATH)
+        *_, models = regularization_path(
+            X[train], y[train], alphas, penalty="l1", return_models=True, **PATH
+        )
         np.testing.assert_array_equal(est.scores_[f], [m.score(X[test], y[test]) for m in models])
     index = int(np.argmax(est.scores_.mean(axis=0)))
     assert est.alpha_ == alphas[index]
@@ -169,9 +186,13 @@ def test_cv_scores_and_refit_come_from_the_path(informative):
 
 
 def test_select_index_best_and_one_standard_error_rule():
-    scores = np.array([[0.80, 0.90, 0.91, 0.89, 0.70],
-                       [0.82, 0.92, 0.93, 0.91, 0.72],
-                       [0.78, 0.88, 0.89, 0.87, 0.68]])
+    scores = np.array(
+        [
+            [0.80, 0.90, 0.91, 0.89, 0.70],
+            [0.82, 0.92, 0.93, 0.91, 0.72],
+            [0.78, 0.88, 0.89, 0.87, 0.68],
+        ]
+    )
     scores[:, 3] = [0.90, 0.92, 0.88]  # mean 0.90
     assert _select_index(scores, "best") == 2
     # se of the best = std([.91, .93, .89], ddof=1) / √3 ≈ 0.0115: 0.90 is within
@@ -217,8 +238,9 @@ def test_cv_chooses_an_alpha_as_good_as_grid_search():
     X = StandardScaler().fit_transform(X)
     alphas = [1e-4, 1e-3, 1e-2]
     folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
-    params = dict(hidden_layer_sizes=(32,), penalty="l1", learning_rate_init=0.01,
-                  max_iter=60, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(32,), penalty="l1", learning_rate_init=0.01, max_iter=60, random_state=0
+    )
     grid = GridSearchCV(RegularizedMLPClassifier(**params), {"alpha": alphas}, cv=folds).fit(X, y)
     ours = RegularizedMLPClassifierCV(alphas=alphas, cv=folds, **params).fit(X, y)
     grid_scores = dict(zip(grid.cv_results_["param_alpha"], grid.cv_results_["mean_test_score"]))
@@ -240,24 +262,36 @@ def friedman():
     return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
 
 
-FEATURE_SELECTION = dict(alphas=np.geomspace(1e-4, 1e-1, 12), penalty="group",
-                         hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0,
-                         n_jobs=2)
+FEATURE_SELECTION = dict(
+    alphas=np.geomspace(1e-4, 1e-1, 12),
+    penalty="group",
+    hidden_layer_sizes=(32,),
+    learning_rate_init=0.01,
+    random_state=0,
+    n_jobs=2,
+)
 
 
 @pytest.mark.parametrize("selection", ["best", "1se"])
 def test_group_cv_selects_the_friedman_columns(friedman, selection):
     X, y = friedman
-    est = RegularizedMLPRegressorCV(selection=selection, cv=KFold(5, shuffle=True, random_state=0),
-                                    **FEATURE_SELECTION)
+    est = RegularizedMLPRegressorCV(
+        selection=selection, cv=KFold(5, shuffle=True, random_state=0), **FEATURE_SELECTION
+    )
     support = SelectFromModel(est).fit(X, y).get_support()
     precision, recall = _precision_recall(support, 5)
     assert recall == 1.0 and precision >= 0.8, np.flatnonzero(support)
 
 
 def test_group_cv_selects_the_informative_classification_columns():
-    X, y = make_classification(n_samples=5000, n_features=100, n_informative=10,
-                               n_redundant=0, shuffle=False, random_state=0)
+    X, y = make_classification(
+        n_samples=5000,
+        n_features=100,
+        n_informative=10,
+        n_redundant=0,
+        shuffle=False,
+        random_state=0,
+    )
     X = StandardScaler().fit_transform(X)
     selector = SelectFromModel(RegularizedMLPClassifierCV(**FEATURE_SELECTION)).fit(X, y)
     support = selector.get_support()
@@ -268,8 +302,9 @@ def test_group_cv_selects_the_informative_classification_columns():
 def test_plain_mlp_baseline_keeps_many_noise_columns(friedman):
     """The baseline the CV estimator beats: first-layer norms of an unpenalized MLP."""
     X, y = friedman
-    mlp = RegularizedMLPRegressor(penalty=None, hidden_layer_sizes=(32,), learning_rate_init=0.01,
-                                  random_state=0)
+    mlp = RegularizedMLPRegressor(
+        penalty=None, hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0
+    )
     support = SelectFromModel(mlp).fit(X, y).get_support()
     precision, _ = _precision_recall(support, 5)
     assert precision < 0.8
@@ -284,25 +319,35 @@ def test_signature_is_keyword_only_after_activation():
 
 def test_feature_exit_alphas_is_the_lambda_from_which_a_row_stays_zero():
     alphas = np.array([1e-3, 1e-2, 1e-1, 1.0])
-    active = np.array([[1, 1, 1, 1],   # never leaves
-                       [1, 1, 0, 0],   # leaves at 1e-1
-                       [1, 0, 1, 0],   # comes back once, leaves for good at 1.0
-                       [0, 0, 0, 0]])  # never in: leaves at the first λ
+    active = np.array(
+        [
+            [1, 1, 1, 1],  # never leaves
+            [1, 1, 0, 0],  # leaves at 1e-1
+            [1, 0, 1, 0],  # comes back once, leaves for good at 1.0
+            [0, 0, 0, 0],
+        ]
+    )  # never in: leaves at the first λ
     coefs = [[np.repeat(active[:, [k]], 3, axis=1) * 0.5] for k in range(alphas.size)]
-    np.testing.assert_array_equal(feature_exit_alphas(alphas, coefs),
-                                  [np.inf, 1e-1, 1.0, 1e-3])
+    np.testing.assert_array_equal(feature_exit_alphas(alphas, coefs), [np.inf, 1e-1, 1.0, 1e-3])
     with pytest.raises(ValueError, match="3 points of the path, alphas 4"):
         feature_exit_alphas(alphas, coefs[:3])
 
 
 def test_cv_exit_alphas_rank_the_informative_features_first():
-    X, y = make_classification(n_samples=300, n_features=12, n_informative=3, n_redundant=0,
-                               shuffle=False, random_state=0)
+    X, y = make_classification(
+        n_samples=300, n_features=12, n_informative=3, n_redundant=0, shuffle=False, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = RegularizedMLPClassifierCV(penalty="group", alphas=[1e-3, 1e-2, 3e-2, 1e-1, 3e-1],
-                                         hidden_layer_sizes=(16,), learning_rate_init=0.01,
-                                         max_iter=100, cv=3, random_state=0).fit(X, y)
+        clf = RegularizedMLPClassifierCV(
+            penalty="group",
+            alphas=[1e-3, 1e-2, 3e-2, 1e-1, 3e-1],
+            hidden_layer_sizes=(16,),
+            learning_rate_init=0.01,
+            max_iter=100,
+            cv=3,
+            random_state=0,
+        ).fit(X, y)
     exits = clf.feature_exit_alphas_
     assert exits.shape == (12,)
     assert exits[:3].min() > np.median(exits[3:])  # the informative ones resist longest

@@ -28,9 +28,14 @@ def client():
     # threads in this process, talking TCP on the loopback interface (processes=False
     # alone would use the in-process transport, which rejects a host)
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                 protocol="tcp", host="127.0.0.1",
-                                 dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         yield client
@@ -38,8 +43,9 @@ def client():
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(n_samples=400, n_features=12, n_informative=4, n_redundant=0,
-                               shuffle=False, random_state=0)
+    X, y = make_classification(
+        n_samples=400, n_features=12, n_informative=4, n_redundant=0, shuffle=False, random_state=0
+    )
     return StandardScaler().fit_transform(X), y
 
 
@@ -57,8 +63,9 @@ def test_grid_search_on_dask_equals_local(client, data):
     grid = {"alpha": [1e-4, 1e-3, 1e-2], "penalty": ["l1", "group"]}
     local = GridSearchCV(RegularizedMLPClassifier(**PARAMS), grid, cv=3).fit(X, y)
     remote = _on_dask(GridSearchCV(RegularizedMLPClassifier(**PARAMS), grid, cv=3), X, y)
-    np.testing.assert_array_equal(local.cv_results_["mean_test_score"],
-                                  remote.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        local.cv_results_["mean_test_score"], remote.cv_results_["mean_test_score"]
+    )
     assert local.best_params_ == remote.best_params_
     np.testing.assert_array_equal(local.best_estimator_.coefs_[0], remote.best_estimator_.coefs_[0])
 
@@ -70,8 +77,9 @@ def test_randomized_search_on_dask_equals_local(client, data):
     local = RandomizedSearchCV(RegularizedMLPClassifier(**PARAMS), space, **kw).fit(X, y)
     remote = _on_dask(RandomizedSearchCV(RegularizedMLPClassifier(**PARAMS), space, **kw), X, y)
     assert local.cv_results_["params"] == remote.cv_results_["params"]
-    np.testing.assert_array_equal(local.cv_results_["mean_test_score"],
-                                  remote.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        local.cv_results_["mean_test_score"], remote.cv_results_["mean_test_score"]
+    )
 
 
 def test_cv_classifier_on_dask_equals_local(client, data):

@@ -12,8 +12,12 @@ PAGES = ["getting_started.rst", "user_guide.rst", "stability_selection.rst"]
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_snippets_run(page):
-    result = doctest.testfile(str(DOCS / page), module_relative=False, report=True,
-                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(DOCS / page),
+        module_relative=False,
+        report=True,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.attempted > 0
     assert result.failed == 0
 
@@ -122,8 +126,9 @@ def _third_party_imports(path, package):
                     external.add(top)
             elif (source := _module_file(name)) is not None and name not in seen:
                 seen.add(name)
-                todo.append((source, name if source.name == "__init__.py"
-                             else name.rpartition(".")[0]))
+                todo.append(
+                    (source, name if source.name == "__init__.py" else name.rpartition(".")[0])
+                )
     return external
 
 
@@ -213,6 +218,9 @@ def test_docs_extra_installs_what_the_docs_build_imports(runs):
         path = _module_file(runs)
         package = runs if path.name == "__init__.py" else runs.rpartition(".")[0]
     closure = _docs_closure()
-    missing = sorted(name for name in _third_party_imports(path, package)
-                     if not _distributions_of(name) & closure)
+    missing = sorted(
+        name
+        for name in _third_party_imports(path, package)
+        if not _distributions_of(name) & closure
+    )
     assert missing == [], f"{runs} imports {missing}, which the docs extra does not install"

@@ -24,6 +24,9 @@ def _public_names():
 
 @pytest.mark.parametrize("name", list(_public_names()))
 def test_public_docstring_validates(name):
-    errors = [(code, msg) for code, msg in numpydoc_validate.validate(name)["errors"]
-              if code not in IGNORED]
+    errors = [
+        (code, msg)
+        for code, msg in numpydoc_validate.validate(name)["errors"]
+        if code not in IGNORED
+    ]
     assert not errors, errors

@@ -90,8 +90,9 @@ def test_prediction_is_a_plain_forward_pass_without_rescaling(small, name):
     np.testing.assert_allclose(clf.predict_proba(X), P, rtol=1e-10, atol=1e-12)
     assert np.array_equal(clf.predict(X), clf.classes_[np.argmax(P, axis=1)])
     reg = RegularizedMLPRegressor(**params, random_state=0).fit(X, y / 9.0)
-    np.testing.assert_allclose(reg.predict(X), _relu_forward(reg, X).ravel(),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        reg.predict(X), _relu_forward(reg, X).ravel(), rtol=1e-10, atol=1e-12
+    )
 
 
 # --- random_state: bit-identical, in any thread --------------------------------
@@ -113,8 +114,14 @@ def test_same_random_state_gives_bit_identical_coefs(small, name):
 
 def _all_masks(seed, **extra):
     """A classifier with every stochastic regularizer on at once."""
-    params = {**FAST, "dropout": 0.3, "dropblock": 0.2, "spatial_dropout": 0.2,
-              "feature_shape": (8, 8), **extra}
+    params = {
+        **FAST,
+        "dropout": 0.3,
+        "dropblock": 0.2,
+        "spatial_dropout": 0.2,
+        "feature_shape": (8, 8),
+        **extra,
+    }
     return RegularizedMLPClassifier(**params, random_state=seed)
 
 
@@ -198,32 +205,43 @@ def test_per_layer_dropout_rates_outside_zero_one_are_rejected(small):
 
 @pytest.mark.parametrize("regularizer", [{}, {"dropblock": 0.1}, {"spatial_dropout": 0.1}])
 @pytest.mark.parametrize("feature_shape, n", [((8, 9), 72), ((65,), 65), ((2, 4, 4), 32)])
-def test_feature_shape_must_hold_n_features_and_the_message_names_both(small, regularizer,
-                                                                       feature_shape, n):
+def test_feature_shape_must_hold_n_features_and_the_message_names_both(
+    small, regularizer, feature_shape, n
+):
     X, y = small
     with pytest.raises(ValueError, match=rf"feature_shape.*\b{n}\b.*\b64\b"):
         RegularizedMLPClassifier(feature_shape=feature_shape, **regularizer).fit(X, y)
     with pytest.raises(ValueError, match=rf"feature_shape.*\b{n}\b.*\b64\b"):
         RegularizedMLPClassifier(feature_shape=feature_shape, **regularizer).partial_fit(
-            X, y, classes=np.arange(10))
+            X, y, classes=np.arange(10)
+        )
 
 
-@pytest.mark.parametrize("feature_shape, block_size", [
-    ((8, 8), 9), ((8, 8), (3, 9)), ((4, 16), 5), (None, 65), ((2, 4, 8), (3, 3, 3)),
-])
+@pytest.mark.parametrize(
+    "feature_shape, block_size",
+    [
+        ((8, 8), 9),
+        ((8, 8), (3, 9)),
+        ((4, 16), 5),
+        (None, 65),
+        ((2, 4, 8), (3, 3, 3)),
+    ],
+)
 def test_block_size_larger_than_an_axis_is_rejected(small, feature_shape, block_size):
     X, y = small
     with pytest.raises(ValueError, match="block_size.*larger than an axis"):
-        RegularizedMLPClassifier(dropblock=0.1, block_size=block_size,
-                                 feature_shape=feature_shape).fit(X, y)
+        RegularizedMLPClassifier(
+            dropblock=0.1, block_size=block_size, feature_shape=feature_shape
+        ).fit(X, y)
 
 
 @pytest.mark.parametrize("block_size", [(3,), (3, 3, 3), (0, 3), ()])
 def test_block_size_needs_one_positive_edge_per_axis(small, block_size):
     X, y = small
     with pytest.raises(ValueError, match=r"block_size.*one per axis.*\(8, 8\)"):
-        RegularizedMLPClassifier(dropblock=0.1, block_size=block_size,
-                                 feature_shape=(8, 8)).fit(X, y)
+        RegularizedMLPClassifier(dropblock=0.1, block_size=block_size, feature_shape=(8, 8)).fit(
+            X, y
+        )
 
 
 @pytest.mark.parametrize("feature_shape", [None, (64,)])
@@ -233,10 +251,17 @@ def test_spatial_dropout_without_a_channel_axis_is_rejected(small, feature_shape
         RegularizedMLPClassifier(spatial_dropout=0.1, feature_shape=feature_shape).fit(X, y)
 
 
-@pytest.mark.parametrize("params", [
-    {"dropout": 0.2}, {"dropout": [0.2]}, {"dropblock": 0.2},
-    {"spatial_dropout": 0.2, "feature_shape": (8, 8)}, {"spatial_dropout": 0.2},
-], ids=["dropout", "dropout-per-layer", "dropblock", "spatial_dropout", "spatial_dropout-1d"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"dropout": 0.2},
+        {"dropout": [0.2]},
+        {"dropblock": 0.2},
+        {"spatial_dropout": 0.2, "feature_shape": (8, 8)},
+        {"spatial_dropout": 0.2},
+    ],
+    ids=["dropout", "dropout-per-layer", "dropblock", "spatial_dropout", "spatial_dropout-1d"],
+)
 def test_lbfgs_rejects_each_stochastic_regularizer_naming_it(small, params):
     X, y = small
     name = next(iter(params))
@@ -244,27 +269,37 @@ def test_lbfgs_rejects_each_stochastic_regularizer_naming_it(small, params):
         RegularizedMLPClassifier(solver="lbfgs", **params).fit(X, y)
 
 
-@pytest.mark.parametrize("params", [
-    {"feature_shape": (2, 2, 2, 8)}, {"feature_shape": ()}, {"feature_shape": (0, 64)},
-    {"feature_shape": (8.0, 8.0)}, {"block_size": 0},
-    {"dropblock": 0.1, "block_size": ()}, {"dropblock": 0.1, "block_size": (1, 1, 1, 1)},
-    {"spatial_dropout": 0.1, "feature_shape": (64,)},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"feature_shape": (2, 2, 2, 8)},
+        {"feature_shape": ()},
+        {"feature_shape": (0, 64)},
+        {"feature_shape": (8.0, 8.0)},
+        {"block_size": 0},
+        {"dropblock": 0.1, "block_size": ()},
+        {"dropblock": 0.1, "block_size": (1, 1, 1, 1)},
+        {"spatial_dropout": 0.1, "feature_shape": (64,)},
+    ],
+)
 def test_malformed_layouts_raise_value_error_not_index_error(small, params):
     X, y = small
     with pytest.raises(ValueError, match="feature_shape|block_size|spatial_dropout"):
         RegularizedMLPClassifier(**params).fit(X, y)
 
 
-@pytest.mark.parametrize("params", [
-    {"dropblock": 0.3, "block_size": 8, "feature_shape": (8, 8)},  # one block = the map
-    {"dropblock": 0.3, "block_size": (1, 8), "feature_shape": (8, 8)},  # whole rows
-    {"dropblock": 0.3, "block_size": 64},  # 1-D, one block = everything
-    {"dropblock": 0.3, "block_size": (1, 3, 3), "feature_shape": (4, 4, 4)},  # 3-D
-    {"spatial_dropout": 0.3, "feature_shape": (1, 64)},  # a single channel
-    {"spatial_dropout": 0.3, "feature_shape": (64, 1)},  # every pixel a channel
-    {"spatial_dropout": 0.3, "dropblock": 0.3, "feature_shape": (4, 4, 4)},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"dropblock": 0.3, "block_size": 8, "feature_shape": (8, 8)},  # one block = the map
+        {"dropblock": 0.3, "block_size": (1, 8), "feature_shape": (8, 8)},  # whole rows
+        {"dropblock": 0.3, "block_size": 64},  # 1-D, one block = everything
+        {"dropblock": 0.3, "block_size": (1, 3, 3), "feature_shape": (4, 4, 4)},  # 3-D
+        {"spatial_dropout": 0.3, "feature_shape": (1, 64)},  # a single channel
+        {"spatial_dropout": 0.3, "feature_shape": (64, 1)},  # every pixel a channel
+        {"spatial_dropout": 0.3, "dropblock": 0.3, "feature_shape": (4, 4, 4)},
+    ],
+)
 def test_edge_layouts_train_to_finite_weights(small, params):
     X, y = small
     clf = RegularizedMLPClassifier(**FAST, **params, random_state=0).fit(X, y)
@@ -300,8 +335,9 @@ def test_unit_blocks_train_as_input_dropout_whatever_the_layout(small, digits):
     params = {**FAST, "dropblock": 0.2, "random_state": 0}
     square = RegularizedMLPClassifier(**params, block_size=1, feature_shape=(8, 8)).fit(X, y)
     for block_size, feature_shape in [((1, 1), (8, 8)), (1, None), (1, (4, 16)), (1, (2, 4, 8))]:
-        other = RegularizedMLPClassifier(**params, block_size=block_size,
-                                         feature_shape=feature_shape).fit(X, y)
+        other = RegularizedMLPClassifier(
+            **params, block_size=block_size, feature_shape=feature_shape
+        ).fit(X, y)
         _assert_bit_identical(square, other)
     plain = RegularizedMLPClassifier(**FAST, random_state=0).fit(X, y)
     assert not np.array_equal(square.coefs_[0], plain.coefs_[0])
@@ -317,8 +353,9 @@ def test_csr_input_with_input_masks_gives_the_dense_model(small, name):
     sparse = RegularizedMLPClassifier(**params).fit(sp.csr_matrix(X), y)
     for wd, ws in zip(_weights(dense), _weights(sparse), strict=True):
         np.testing.assert_allclose(ws, wd, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-10, atol=1e-12
+    )
 
 
 # --- what regularization is for: a smaller train-test gap ---------------------
@@ -344,8 +381,15 @@ def test_csr_input_with_input_masks_gives_the_dense_model(small, name):
 # scikit-learn's MLPClassifier on masked copies, reproduces the loss: a property of
 # occluding so small an image, not a defect of the package.
 
-GAP_SETUP = {"hidden_layer_sizes": (256,), "penalty": None, "alpha": 0.0, "max_iter": 60,
-             "n_iter_no_change": np.inf, "learning_rate_init": 1e-3, "batch_size": 32}
+GAP_SETUP = {
+    "hidden_layer_sizes": (256,),
+    "penalty": None,
+    "alpha": 0.0,
+    "max_iter": 60,
+    "n_iter_no_change": np.inf,
+    "learning_rate_init": 1e-3,
+    "batch_size": 32,
+}
 GAP_SEEDS = (0, 1, 2)
 GAP_MARGIN = 0.005  # the gap must shrink by at least half a point of accuracy
 
@@ -371,21 +415,34 @@ def unregularized_scores(digits_split):
     return _mean_scores(digits_split)
 
 
-_INPUT_MASKS_DO_NOT_NARROW_THE_GAP = pytest.mark.xfail(strict=True, reason=(
-    "measured, not a package bug: on 8×8 digits the input masks cost more test than "
-    "train accuracy (gap 0.037–0.038 vs 0.033 unregularized); see the table above"))
+_INPUT_MASKS_DO_NOT_NARROW_THE_GAP = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured, not a package bug: on 8×8 digits the input masks cost more test than "
+        "train accuracy (gap 0.037–0.038 vs 0.033 unregularized); see the table above"
+    ),
+)
 
 
-@pytest.mark.parametrize("regularizer", [
-    pytest.param({"dropout": 0.5}, id="dropout"),
-    pytest.param({"dropblock": 0.1, "block_size": 3, "feature_shape": (8, 8)},
-                 id="dropblock", marks=_INPUT_MASKS_DO_NOT_NARROW_THE_GAP),
-    pytest.param({"spatial_dropout": 0.1, "feature_shape": (8, 8)},
-                 id="spatial_dropout", marks=_INPUT_MASKS_DO_NOT_NARROW_THE_GAP),
-])
-def test_regularizer_narrows_the_train_test_gap_on_small_digits(digits_split,
-                                                                unregularized_scores,
-                                                                regularizer):
+@pytest.mark.parametrize(
+    "regularizer",
+    [
+        pytest.param({"dropout": 0.5}, id="dropout"),
+        pytest.param(
+            {"dropblock": 0.1, "block_size": 3, "feature_shape": (8, 8)},
+            id="dropblock",
+            marks=_INPUT_MASKS_DO_NOT_NARROW_THE_GAP,
+        ),
+        pytest.param(
+            {"spatial_dropout": 0.1, "feature_shape": (8, 8)},
+            id="spatial_dropout",
+            marks=_INPUT_MASKS_DO_NOT_NARROW_THE_GAP,
+        ),
+    ],
+)
+def test_regularizer_narrows_the_train_test_gap_on_small_digits(
+    digits_split, unregularized_scores, regularizer
+):
     train_none, test_none = unregularized_scores
     train, test = _mean_scores(digits_split, **regularizer)
     assert train_none >= 0.995  # the unregularized network overfits: it fits every image

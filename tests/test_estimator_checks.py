@@ -31,10 +31,15 @@ def _expected_failed_checks(estimator):
             "(the training loss grows 10⁸-fold in two epochs): the fit raises, as a "
             "diverging fit must, where the checks expect a model"
         )
-        return {name: reason for name in [
-            "check_regressor_data_not_an_array", "check_fit_idempotent",
-            "check_fit_check_is_fitted", "check_n_features_in",
-        ]}
+        return {
+            name: reason
+            for name in [
+                "check_regressor_data_not_an_array",
+                "check_fit_idempotent",
+                "check_fit_check_is_fitted",
+                "check_n_features_in",
+            ]
+        }
     if estimator.dropout or estimator.dropblock or estimator.spatial_dropout:
         reason = (
             "masks are drawn per row: a repeated row gets two independent masks where a "

@@ -21,8 +21,15 @@ from sklearn_reg import RegularizedMLPClassifier, RegularizedMLPRegressor
 @pytest.fixture(scope="module")
 def informative():
     """make_classification whose first 5 columns carry the signal (shuffle=False)."""
-    X, y = make_classification(n_samples=1000, n_features=30, n_informative=5, n_redundant=0,
-                               n_repeated=0, shuffle=False, random_state=0)
+    X, y = make_classification(
+        n_samples=1000,
+        n_features=30,
+        n_informative=5,
+        n_redundant=0,
+        n_repeated=0,
+        shuffle=False,
+        random_state=0,
+    )
     return StandardScaler().fit_transform(X), y
 
 
@@ -65,15 +72,21 @@ def test_l2_matches_mlpclassifier_accuracy_with_mapped_alpha(load):
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     sk = MLPClassifier(alpha=1e-4, max_iter=300, random_state=0).fit(X_train, y_train)
-    ours = RegularizedMLPClassifier(penalty="l2", alpha=1e-4 / (2 * 200), max_iter=300,
-                                    random_state=0).fit(X_train, y_train)
+    ours = RegularizedMLPClassifier(
+        penalty="l2", alpha=1e-4 / (2 * 200), max_iter=300, random_state=0
+    ).fit(X_train, y_train)
     assert abs(ours.score(X_test, y_test) - sk.score(X_test, y_test)) <= 0.02
 
 
 def test_initial_weights_are_those_of_mlpclassifier():
     X, y = make_classification(n_samples=50, n_features=6, random_state=0)
-    kw = dict(hidden_layer_sizes=(5, 4), max_iter=1, random_state=3, solver="sgd",
-              learning_rate_init=1e-12)
+    kw = dict(
+        hidden_layer_sizes=(5, 4),
+        max_iter=1,
+        random_state=3,
+        solver="sgd",
+        learning_rate_init=1e-12,
+    )
     sk = MLPClassifier(**kw).fit(X, y)
     ours = RegularizedMLPClassifier(penalty=None, **kw).fit(X, y)
     for a, b in zip(sk.coefs_, ours.coefs_):
@@ -113,19 +126,25 @@ def test_sparse_input_gives_the_dense_model():
 
 def test_grid_search_over_alpha_in_pipeline_is_deterministic_across_n_jobs():
     X, y = load_breast_cancer(return_X_y=True)
-    pipe = make_pipeline(StandardScaler(), RegularizedMLPClassifier(
-        hidden_layer_sizes=(20,), penalty="l1", max_iter=30, random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(),
+        RegularizedMLPClassifier(
+            hidden_layer_sizes=(20,), penalty="l1", max_iter=30, random_state=0
+        ),
+    )
     grid = {"regularizedmlpclassifier__alpha": [1e-4, 1e-3, 1e-2]}
     serial = GridSearchCV(pipe, grid, cv=3, n_jobs=1).fit(X, y)
     parallel = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
-    np.testing.assert_array_equal(serial.cv_results_["mean_test_score"],
-                                  parallel.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"]
+    )
     assert serial.best_score_ > 0.9
 
 
 def test_string_labels_multiclass_and_multilabel():
-    X, y = make_classification(n_samples=300, n_features=8, n_informative=5, n_classes=3,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=300, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
     labels = np.array(["ant", "bee", "cat"])[y]
     clf = RegularizedMLPClassifier(max_iter=100, random_state=0).fit(X, labels)
     assert clf.out_activation_ == "softmax"
@@ -146,8 +165,9 @@ def test_regressor_multi_output_and_poisson():
     assert reg.score(X, y / y.std()) > 0.9
     rate = np.exp(X[:, 0] * 0.5)
     counts = np.random.default_rng(0).poisson(rate)
-    pois = RegularizedMLPRegressor(loss="poisson", max_iter=200, learning_rate_init=0.01,
-                                   random_state=0).fit(X, counts)
+    pois = RegularizedMLPRegressor(
+        loss="poisson", max_iter=200, learning_rate_init=0.01, random_state=0
+    ).fit(X, counts)
     assert pois.out_activation_ == "exp"
     assert np.all(pois.predict(X) > 0)
     with pytest.raises(ValueError, match="negative"):
@@ -155,25 +175,31 @@ def test_regressor_multi_output_and_poisson():
 
 
 def test_class_weight_shifts_predictions_toward_the_weighted_class():
-    X, y = make_classification(n_samples=400, n_features=5, weights=[0.8, 0.2], flip_y=0.2,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=400, n_features=5, weights=[0.8, 0.2], flip_y=0.2, random_state=0
+    )
     plain = RegularizedMLPClassifier(max_iter=50, random_state=0).fit(X, y)
-    balanced = RegularizedMLPClassifier(max_iter=50, random_state=0,
-                                        class_weight="balanced").fit(X, y)
+    balanced = RegularizedMLPClassifier(max_iter=50, random_state=0, class_weight="balanced").fit(
+        X, y
+    )
     assert (balanced.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
     dict_weighted = RegularizedMLPClassifier(max_iter=50, random_state=0, class_weight={0: 1, 1: 4})
     repeated = RegularizedMLPClassifier(max_iter=50, random_state=0)
     sw = np.where(y == 1, 4.0, 1.0)
-    np.testing.assert_allclose(dict_weighted.fit(X, y).coefs_[0],
-                               repeated.fit(X, y, sample_weight=sw).coefs_[0])
+    np.testing.assert_allclose(
+        dict_weighted.fit(X, y).coefs_[0], repeated.fit(X, y, sample_weight=sw).coefs_[0]
+    )
     with pytest.raises(ValueError, match="balanced"):
         RegularizedMLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
 
 
-@pytest.mark.parametrize("params, names", [
-    ({"solver": "lbfgs", "penalty": "l1"}, ["lbfgs", "penalty"]),
-    ({"solver": "lbfgs", "dropout": 0.5}, ["lbfgs", "dropout"]),
-])
+@pytest.mark.parametrize(
+    "params, names",
+    [
+        ({"solver": "lbfgs", "penalty": "l1"}, ["lbfgs", "penalty"]),
+        ({"solver": "lbfgs", "dropout": 0.5}, ["lbfgs", "dropout"]),
+    ],
+)
 def test_lbfgs_rejects_nonsmooth_configurations_naming_both_parameters(params, names):
     X, y = make_classification(n_samples=50, random_state=0)
     with pytest.raises(ValueError) as exc:
@@ -182,10 +208,16 @@ def test_lbfgs_rejects_nonsmooth_configurations_naming_both_parameters(params, n
         assert name in str(exc.value)
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"penalty": "lasso"}, "penalty"), ({"alpha": -1.0}, "alpha"), ({"l1_ratio": 1.5}, "l1_ratio"),
-    ({"dropout": 1.0}, "dropout"), ({"solver": "rmsprop"}, "solver"),
-])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"penalty": "lasso"}, "penalty"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"l1_ratio": 1.5}, "l1_ratio"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"solver": "rmsprop"}, "solver"),
+    ],
+)
 def test_invalid_parameters_raise_invalid_parameter_error(params, name):
     X, y = make_classification(n_samples=50, random_state=0)
     with pytest.raises(InvalidParameterError, match=name):
@@ -201,8 +233,9 @@ def test_dropout_per_layer_must_match_the_hidden_layers():
 
 def test_divergence_raises_and_never_leaves_nan_weights():
     X, y = make_regression(n_samples=200, n_features=5, random_state=0)
-    reg = RegularizedMLPRegressor(solver="sgd", learning_rate_init=10.0, momentum=0.9,
-                                  max_iter=50, random_state=0)
+    reg = RegularizedMLPRegressor(
+        solver="sgd", learning_rate_init=10.0, momentum=0.9, max_iter=50, random_state=0
+    )
     with pytest.raises(ValueError, match="learning_rate_init.*StandardScaler"):
         reg.fit(X * 1e3, y * 1e3)
     assert not hasattr(reg, "coefs_")
@@ -274,8 +307,14 @@ def test_alpha_is_independent_of_batch_size():
     X, y = make_regression(n_samples=400, n_features=5, noise=10, random_state=0)
 
     def squared_norm(alpha, batch_size):
-        reg = RegularizedMLPRegressor(alpha=alpha, batch_size=batch_size, max_iter=300, tol=0,
-                                      learning_rate_init=0.01, random_state=0)
+        reg = RegularizedMLPRegressor(
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=300,
+            tol=0,
+            learning_rate_init=0.01,
+            random_state=0,
+        )
         return sum(np.sum(c**2) for c in reg.fit(X, y / y.std()).coefs_)
 
     small_batch, full_batch = squared_norm(0.1, 20), squared_norm(0.1, 400)

@@ -17,16 +17,29 @@ def exp_all(x):
 
 def test_within_one_ulp_of_numpy_over_the_normal_range():
     rng = np.random.default_rng(0)
-    x = np.concatenate([np.linspace(EXP_MIN, EXP_MAX, 1_000_001), rng.uniform(-1, 1, 100_000),
-                        rng.standard_normal(100_000) * 1e-8])
+    x = np.concatenate(
+        [
+            np.linspace(EXP_MIN, EXP_MAX, 1_000_001),
+            rng.uniform(-1, 1, 100_000),
+            rng.standard_normal(100_000) * 1e-8,
+        ]
+    )
     expected = np.exp(x)
     assert np.all(np.abs(exp_all(x) - expected) <= np.spacing(expected))
 
 
 @pytest.mark.parametrize(
     "x, expected",
-    [(0.0, 1.0), (-0.0, 1.0), (np.inf, np.inf), (EXP_MAX + 1e-9, np.inf),
-     (1000.0, np.inf), (-np.inf, 0.0), (-1000.0, 0.0), (EXP_MIN - 1.0, 0.0)],
+    [
+        (0.0, 1.0),
+        (-0.0, 1.0),
+        (np.inf, np.inf),
+        (EXP_MAX + 1e-9, np.inf),
+        (1000.0, np.inf),
+        (-np.inf, 0.0),
+        (-1000.0, 0.0),
+        (EXP_MIN - 1.0, 0.0),
+    ],
 )
 def test_special_values(x, expected):
     assert exp_all(np.array([x]))[0] == expected

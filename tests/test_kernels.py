@@ -145,9 +145,15 @@ def objective(X, Y, sw, params, units, activation, loss, alpha):
     """(J, ∇J) from ``objective_grad`` in the dtype of ``params``."""
     dtype = params.dtype
     grad = np.full_like(params, np.nan)
-    J = K.objective_grad(kernel_input(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
-                         np.ascontiguousarray(sw, dtype=dtype), params,
-                         Network(units, activation, loss), Regularization(l2=alpha), grad)
+    J = K.objective_grad(
+        kernel_input(X, dtype),
+        np.ascontiguousarray(Y, dtype=dtype),
+        np.ascontiguousarray(sw, dtype=dtype),
+        params,
+        Network(units, activation, loss),
+        Regularization(l2=alpha),
+        grad,
+    )
     return J, grad
 
 
@@ -273,9 +279,16 @@ def batch_loss_grad(X, Y, sw, params, units, activation, loss, masks, drop_rates
     n_hidden_units = nb * int(units[1:-1].sum())
     grad = np.full_like(params, np.nan)
     total = K.loss_grad(
-        kernel_input(X, params.dtype), np.arange(nb), Y, sw, params,
-        Network(units, activation, loss), np.asarray(drop_rates, dtype=np.float64), masks,
-        (np.empty(n_hidden_units), np.empty(n_hidden_units), np.empty(Y.size)), grad,
+        kernel_input(X, params.dtype),
+        np.arange(nb),
+        Y,
+        sw,
+        params,
+        Network(units, activation, loss),
+        np.asarray(drop_rates, dtype=np.float64),
+        masks,
+        (np.empty(n_hidden_units), np.empty(n_hidden_units), np.empty(Y.size)),
+        grad,
     )
     return total, grad
 
@@ -287,8 +300,9 @@ DROP_CASES = pytest.mark.parametrize(
 
 @DROP_CASES
 @ACTIVATION_CASES
-@pytest.mark.parametrize("loss", [K.SQUARED_ERROR, K.MULTINOMIAL_LOG_LOSS],
-                         ids=["squared_error", "multinomial_log_loss"])
+@pytest.mark.parametrize(
+    "loss", [K.SQUARED_ERROR, K.MULTINOMIAL_LOG_LOSS], ids=["squared_error", "multinomial_log_loss"]
+)
 def test_loss_grad_with_fixed_dropout_mask_matches_finite_differences(drop_rates, activation, loss):
     X, Y, sw, params, units = problem(loss, seed=1)
     masks, per_layer = dropout_buffers(units, Y.shape[0], drop_rates, np.random.default_rng(2))
@@ -297,8 +311,10 @@ def test_loss_grad_with_fixed_dropout_mask_matches_finite_differences(drop_rates
     ell = sample_losses_np(forward_np(X, params, units, activation, per_layer), Y, loss)
     np.testing.assert_allclose(total, np.sum(sw * ell), rtol=1e-12)
     fd = central_differences(
-        lambda theta: batch_loss_grad(X, Y, sw, theta, units, activation, loss, masks,
-                                      drop_rates)[0] / sw.sum(),
+        lambda theta: (
+            batch_loss_grad(X, Y, sw, theta, units, activation, loss, masks, drop_rates)[0]
+            / sw.sum()
+        ),
         params,
     )
     assert_gradient_close(grad, fd, rtol=1e-6)
@@ -376,8 +392,9 @@ def test_multinomial_log_loss_is_finite_for_huge_logits():
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n_samples", [0, 1, K.PREDICT_CHUNK + 37],
-                         ids=["empty", "one", "more_than_a_chunk"])
+@pytest.mark.parametrize(
+    "n_samples", [0, 1, K.PREDICT_CHUNK + 37], ids=["empty", "one", "more_than_a_chunk"]
+)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_predict_raw_equals_numpy_forward_pass(n_samples, sparse, dtype):
@@ -403,10 +420,22 @@ def run_epoch(X, Y, sw, params, units, **overrides):
     dtype = params.dtype
     n_features = int(units[0])
     kw = dict(
-        activation=K.TANH, loss=K.SQUARED_ERROR, drop_rates=None, mask_shape=None,
-        dropblock_rate=0.0, spatial_rate=0.0, dropblock_per_feature=False, solver=SGD,
-        schedule=CONSTANT, lr=0.1, momentum=0.0, nesterov=False, batch_size=Y.shape[0],
-        shuffle=False, seed=0, epoch=0,
+        activation=K.TANH,
+        loss=K.SQUARED_ERROR,
+        drop_rates=None,
+        mask_shape=None,
+        dropblock_rate=0.0,
+        spatial_rate=0.0,
+        dropblock_per_feature=False,
+        solver=SGD,
+        schedule=CONSTANT,
+        lr=0.1,
+        momentum=0.0,
+        nesterov=False,
+        batch_size=Y.shape[0],
+        shuffle=False,
+        seed=0,
+        epoch=0,
     )
     kw.update(overrides)
     if kw["mask_shape"] is None and (kw["dropblock_rate"] or kw["spatial_rate"]):
@@ -414,16 +443,28 @@ def run_epoch(X, Y, sw, params, units, **overrides):
     params = params.copy()
     counters = np.zeros(N_COUNTERS)
     counters[[LR, EPOCHS, SCALE]] = kw.pop("lr"), kw.pop("epoch"), np.inf
-    state = State(params, np.zeros_like(params),
-                  np.zeros_like(params if kw["solver"] == ADAM else params[:0]), counters)
+    state = State(
+        params,
+        np.zeros_like(params),
+        np.zeros_like(params if kw["solver"] == ADAM else params[:0]),
+        counters,
+    )
     network = Network(units, kw.pop("activation"), kw.pop("loss"))
     regularization = Regularization(**{k: kw.pop(k) for k in Regularization._fields if k in kw})
     optimizer = Optimizer(**{k: kw.pop(k) for k in Optimizer._fields if k in kw})
     stopping = Stopping(0.0, np.inf, np.inf, False)
     n_done, status, data_loss = K.train(
-        kernel_input(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
-        np.ascontiguousarray(sw, dtype=dtype), state, network, regularization, optimizer,
-        stopping, kw.pop("seed"), np.empty(1))
+        kernel_input(X, dtype),
+        np.ascontiguousarray(Y, dtype=dtype),
+        np.ascontiguousarray(sw, dtype=dtype),
+        state,
+        network,
+        regularization,
+        optimizer,
+        stopping,
+        kw.pop("seed"),
+        np.empty(1),
+    )
     assert not kw, kw
     assert n_done == 1 and status == K.GOING
     return params, (data_loss, counters[STEPS])
@@ -438,8 +479,9 @@ def test_full_batch_sgd_epoch_is_one_gradient_step_on_the_objective(alpha, spars
     lr = 0.1
     new, (data_loss, steps) = run_epoch(X_in, Y, sw, params, units, l2=alpha, lr=lr)
     np.testing.assert_allclose(new, params - lr * grad, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(data_loss, J - alpha * np.sum(params[: K.n_weights_of(units)] ** 2),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        data_loss, J - alpha * np.sum(params[: K.n_weights_of(units)] ** 2), rtol=1e-12
+    )
     assert steps == 1
 
 
@@ -456,11 +498,21 @@ def test_train_epoch_on_csr_input_equals_dense_input(masks, solver):
     X, Y, sw, params, units = problem(K.MULTINOMIAL_LOG_LOSS, seed=8, n=11, sparse_density=0.5)
     shape, block, dropblock_rate, spatial_rate = masks
     config = dict(
-        loss=K.MULTINOMIAL_LOG_LOSS, activation=K.RELU, l1=0.01,  # the L1 prox
-        drop_rates=np.array([0.3, 0.2]), mask_shape=np.array(shape, dtype=np.int64),
-        block_size=np.array(block, dtype=np.int64), dropblock_rate=dropblock_rate,
-        spatial_rate=spatial_rate, solver=solver, lr=0.05, momentum=0.9, batch_size=3,
-        shuffle=True, seed=42, epoch=3,
+        loss=K.MULTINOMIAL_LOG_LOSS,
+        activation=K.RELU,
+        l1=0.01,  # the L1 prox
+        drop_rates=np.array([0.3, 0.2]),
+        mask_shape=np.array(shape, dtype=np.int64),
+        block_size=np.array(block, dtype=np.int64),
+        dropblock_rate=dropblock_rate,
+        spatial_rate=spatial_rate,
+        solver=solver,
+        lr=0.05,
+        momentum=0.9,
+        batch_size=3,
+        shuffle=True,
+        seed=42,
+        epoch=3,
     )
     dense, (dense_loss, dense_t) = run_epoch(X, Y, sw, params, units, **config)
     csr, (csr_loss, csr_t) = run_epoch(sp.csr_matrix(X), Y, sw, params, units, **config)

@@ -42,8 +42,15 @@ def _i64(t):
 
 def _dropblock(shape, block, rate, n_rows, seed=0, stream=0, exact=True, per_feature=False):
     mask = np.empty((n_rows, int(np.prod(shape))))
-    dropblock_mask(mask, _i64(shape), _i64(block), rate, seed_state(seed, stream), exact=exact,
-                   per_feature=per_feature)
+    dropblock_mask(
+        mask,
+        _i64(shape),
+        _i64(block),
+        rate,
+        seed_state(seed, stream),
+        exact=exact,
+        per_feature=per_feature,
+    )
     return mask
 
 
@@ -207,8 +214,9 @@ def test_dropblock_per_feature_scaling_is_unbiased_for_every_feature(shape, bloc
     mask = _dropblock(shape, block, 0.3, n_rows=40000, per_feature=True)
     keep = (1.0 - gamma) ** _coverage(shape, block).ravel()
     kept = mask != 0.0
-    np.testing.assert_allclose(mask[kept], np.broadcast_to(1.0 / keep, mask.shape)[kept],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        mask[kept], np.broadcast_to(1.0 / keep, mask.shape)[kept], rtol=1e-12
+    )
     se = np.sqrt((1.0 - keep) / keep / mask.shape[0])  # std error of each feature's mean
     assert np.all(np.abs(mask.mean(axis=0) - 1.0) < 5 * se + 1e-12)
     # the drop pattern is the per-sample one, from the same draws: only the scale differs

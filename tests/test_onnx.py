@@ -55,15 +55,27 @@ def run(onx, X):
 
 
 def classifier(**params):
-    return RegularizedMLPClassifier(**{"hidden_layer_sizes": (16, 8), "max_iter": 60,
-                                       "learning_rate_init": 0.01, "random_state": 0,
-                                       **params})
+    return RegularizedMLPClassifier(
+        **{
+            "hidden_layer_sizes": (16, 8),
+            "max_iter": 60,
+            "learning_rate_init": 0.01,
+            "random_state": 0,
+            **params,
+        }
+    )
 
 
 def regressor(**params):
-    return RegularizedMLPRegressor(**{"hidden_layer_sizes": (16, 8), "max_iter": 60,
-                                      "learning_rate_init": 0.01, "random_state": 0,
-                                      **params})
+    return RegularizedMLPRegressor(
+        **{
+            "hidden_layer_sizes": (16, 8),
+            "max_iter": 60,
+            "learning_rate_init": 0.01,
+            "random_state": 0,
+            **params,
+        }
+    )
 
 
 def assert_classifier_matches(model, onx, X):
@@ -78,8 +90,9 @@ def assert_regressor_matches(model, onx, X):
     assert prediction.shape == (X.shape[0], model.n_outputs_)
     assert prediction.dtype == X.dtype
     expected = model.predict(X).reshape(X.shape[0], -1)
-    np.testing.assert_allclose(prediction, expected, rtol=ATOL[X.dtype.type],
-                               atol=ATOL[X.dtype.type])
+    np.testing.assert_allclose(
+        prediction, expected, rtol=ATOL[X.dtype.type], atol=ATOL[X.dtype.type]
+    )
 
 
 # -- every target, activation and input dtype ----------------------------------------------
@@ -115,9 +128,11 @@ def test_multilabel_label_is_the_indicator_matrix_of_predict():
     assert 0 < label.mean() < 1
 
 
-@pytest.mark.parametrize("labels", [np.array([-1, 7]), np.array([0.0, 1.0, 2.0]),
-                                    np.array([False, True])],
-                         ids=["negative_int", "float", "bool"])
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([-1, 7]), np.array([0.0, 1.0, 2.0]), np.array([False, True])],
+    ids=["negative_int", "float", "bool"],
+)
 def test_numeric_labels_are_exported_as_int64(labels):
     Xf = X.astype(np.float32)
     y = labels[np.arange(X.shape[0]) % len(labels)]
@@ -133,16 +148,18 @@ def test_numeric_labels_are_exported_as_int64(labels):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 def test_classifier_cv_matches_onnxruntime(dtype):
     Xd = X.astype(dtype)
-    model = RegularizedMLPClassifierCV((8,), alphas=[1e-4, 1e-2], cv=2, max_iter=30,
-                                       random_state=0).fit(Xd, CLASSIFICATION_TARGETS["strings"])
+    model = RegularizedMLPClassifierCV(
+        (8,), alphas=[1e-4, 1e-2], cv=2, max_iter=30, random_state=0
+    ).fit(Xd, CLASSIFICATION_TARGETS["strings"])
     assert_classifier_matches(model, to_onnx(model, Xd[:1], options={"zipmap": False}), Xd)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 def test_regressor_cv_matches_onnxruntime(dtype):
     Xd = X.astype(dtype)
-    model = RegularizedMLPRegressorCV(hidden_layer_sizes=(8,), alphas=[1e-4, 1e-2], cv=2,
-                                      max_iter=30, random_state=0)
+    model = RegularizedMLPRegressorCV(
+        hidden_layer_sizes=(8,), alphas=[1e-4, 1e-2], cv=2, max_iter=30, random_state=0
+    )
     model.fit(Xd, REGRESSION_TARGETS["multi_output"][1])
     assert_regressor_matches(model, to_onnx(model, Xd[:1]), Xd)
 
@@ -258,8 +275,12 @@ def test_input_of_another_width_raises_value_error():
 
 
 def test_import_registers_every_estimator_and_register_is_idempotent():
-    classes = [RegularizedMLPClassifier, RegularizedMLPClassifierCV, RegularizedMLPRegressor,
-               RegularizedMLPRegressorCV]
+    classes = [
+        RegularizedMLPClassifier,
+        RegularizedMLPClassifierCV,
+        RegularizedMLPRegressor,
+        RegularizedMLPRegressorCV,
+    ]
     aliases = skl2onnx._supported_operators.sklearn_operator_name_map
     before = {cls: aliases[cls] for cls in classes}
     assert onnx_export.register() == before
@@ -278,13 +299,20 @@ PUBLIC = [f"sklearn_reg.onnx.{name}" for name in onnx_export.__all__]
 @pytest.mark.parametrize("name", PUBLIC)
 def test_public_docstring_validates(name):
     ignored = {"ES01", "EX01", "SA01", "RT02"}
-    errors = [(code, msg) for code, msg in numpydoc_validate.validate(name)["errors"]
-              if code not in ignored]
+    errors = [
+        (code, msg)
+        for code, msg in numpydoc_validate.validate(name)["errors"]
+        if code not in ignored
+    ]
     assert not errors, errors
 
 
 def test_onnx_page_snippets_run():
-    result = doctest.testfile(str(DOCS / "onnx.rst"), module_relative=False, report=True,
-                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(DOCS / "onnx.rst"),
+        module_relative=False,
+        report=True,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.attempted > 0
     assert result.failed == 0

@@ -151,8 +151,9 @@ def test_value_of_l2_matches_the_penalty_in_the_kernel_objective(coefs):
     alpha = 0.3
     J_pen = K.objective_grad(*args, Regularization(l2=alpha), np.empty_like(params))
     J_data = K.objective_grad(*args, Regularization(), np.empty_like(params))
-    np.testing.assert_allclose(J_pen - J_data, alpha * _penalties.value("l2", coefs, 0.5),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        J_pen - J_data, alpha * _penalties.value("l2", coefs, 0.5), rtol=1e-12
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -164,8 +165,14 @@ N_WEIGHTS = int(K.n_weights_of(UNITS))  # 3·4 + 4·2 = 20 weights, then 4 + 2 b
 N_PARAMS = N_WEIGHTS + int(UNITS[1:].sum())
 LR, LAM = 0.1, 0.4
 BETA_1, BETA_2, EPS = 0.9, 0.999, 1e-8
-ALL_PENALTIES = {"none": NONE, "l2": L2, "l1": L1, "wd": WD, "elasticnet": ELASTICNET,
-                 "group": GROUP}
+ALL_PENALTIES = {
+    "none": NONE,
+    "l2": L2,
+    "l1": L1,
+    "wd": WD,
+    "elasticnet": ELASTICNET,
+    "group": GROUP,
+}
 
 
 def point(seed=5):
@@ -173,8 +180,20 @@ def point(seed=5):
     return rng.normal(size=N_PARAMS), rng.normal(size=N_PARAMS)
 
 
-def step(params, grad, solver, penalty, alpha=LAM, lr=LR, l1_ratio=0.5, momentum=0.0,
-         nesterov=False, t=1, m=None, v=None):
+def step(
+    params,
+    grad,
+    solver,
+    penalty,
+    alpha=LAM,
+    lr=LR,
+    l1_ratio=0.5,
+    momentum=0.0,
+    nesterov=False,
+    t=1,
+    m=None,
+    v=None,
+):
     """θ after one ``optimizer_step`` (copies in, moments updated in place if given)."""
     params = params.copy()
     if m is None:
@@ -182,13 +201,27 @@ def step(params, grad, solver, penalty, alpha=LAM, lr=LR, l1_ratio=0.5, momentum
     if v is None:
         v = np.zeros(N_PARAMS if solver == ADAM else 0)
     regularization = Regularization(*_penalties.rates(penalty, alpha, l1_ratio))
-    optimizer = Optimizer(solver=solver, schedule=0, lr_init=lr, momentum=momentum,
-                          nesterov=nesterov, beta_1=BETA_1, beta_2=BETA_2, epsilon=EPS)
+    optimizer = Optimizer(
+        solver=solver,
+        schedule=0,
+        lr_init=lr,
+        momentum=momentum,
+        nesterov=nesterov,
+        beta_1=BETA_1,
+        beta_2=BETA_2,
+        epsilon=EPS,
+    )
     counters = np.zeros(_records.N_COUNTERS)
     counters[_records.LR] = lr
     counters[_records.STEPS] = t - 1  # the step counts itself
-    K.optimizer_step(State(params, m, v, counters), grad, np.empty_like(params),
-                     Network(UNITS, K.TANH, K.SQUARED_ERROR), regularization, optimizer)
+    K.optimizer_step(
+        State(params, m, v, counters),
+        grad,
+        np.empty_like(params),
+        Network(UNITS, K.TANH, K.SQUARED_ERROR),
+        regularization,
+        optimizer,
+    )
     return params
 
 
@@ -236,8 +269,9 @@ def test_wd_sgd_step_decays_the_pre_step_weights():
 
 def test_wd_equals_l2_with_half_lambda_under_plain_sgd_step():
     w, g = point()
-    np.testing.assert_allclose(step(w, g, SGD, WD, alpha=2 * LAM),
-                               step(w, g, SGD, L2, alpha=LAM), rtol=1e-14)
+    np.testing.assert_allclose(
+        step(w, g, SGD, WD, alpha=2 * LAM), step(w, g, SGD, L2, alpha=LAM), rtol=1e-14
+    )
 
 
 @pytest.mark.parametrize("t", [1, 4])
@@ -287,10 +321,18 @@ def test_l1_prox_under_adam_uses_the_per_coordinate_threshold(t):
     tau = LR * LAM / denom  # per coordinate
     w[:5] = update[:5] + 0.5 * tau[:5]  # w − update = τ/2 on five weights: zeroed
     plain = w - update
-    got = step(w, g, ADAM, L1, t=t, m=None if m0 is None else m0.copy(),
-               v=None if v0 is None else v0.copy())
-    np.testing.assert_allclose(got[W_], soft_threshold_np(plain[W_], tau[W_]), rtol=1e-12,
-                               atol=1e-15)
+    got = step(
+        w,
+        g,
+        ADAM,
+        L1,
+        t=t,
+        m=None if m0 is None else m0.copy(),
+        v=None if v0 is None else v0.copy(),
+    )
+    np.testing.assert_allclose(
+        got[W_], soft_threshold_np(plain[W_], tau[W_]), rtol=1e-12, atol=1e-15
+    )
     np.testing.assert_allclose(got[B_], plain[B_], rtol=1e-12)
     assert np.all(got[:5] == 0.0)
     # a single scalar threshold ηλ (the SGD one) would not give this step
@@ -396,8 +438,15 @@ def small_regression():
     return X, (y - y.mean()) / y.std()
 
 
-FULL_BATCH = dict(hidden_layer_sizes=(4,), momentum=0.0, batch_size=40, shuffle=False,
-                  learning_rate="constant", learning_rate_init=0.01, max_iter=5)
+FULL_BATCH = dict(
+    hidden_layer_sizes=(4,),
+    momentum=0.0,
+    batch_size=40,
+    shuffle=False,
+    learning_rate="constant",
+    learning_rate_init=0.01,
+    max_iter=5,
+)
 
 
 def test_wd_equals_l2_under_plain_sgd(small_regression):
@@ -425,13 +474,15 @@ def test_wd_differs_from_l2_under_adam(small_regression):
 @pytest.fixture(scope="module")
 def sparse_regression():
     """30 features of which only 3 are informative."""
-    X, y, coef = make_regression(n_samples=200, n_features=30, n_informative=3, noise=1.0,
-                                 coef=True, random_state=0)
+    X, y, coef = make_regression(
+        n_samples=200, n_features=30, n_informative=3, noise=1.0, coef=True, random_state=0
+    )
     return X, (y - y.mean()) / y.std(), coef != 0
 
 
-SPARSITY_FIT = dict(hidden_layer_sizes=(8,), solver="adam", alpha=1e-2,
-                    learning_rate_init=1e-2, max_iter=100)
+SPARSITY_FIT = dict(
+    hidden_layer_sizes=(8,), solver="adam", alpha=1e-2, learning_rate_init=1e-2, max_iter=100
+)
 
 
 def test_l1_under_adam_yields_exact_zeros_on_irrelevant_features(sparse_regression):
@@ -481,13 +532,29 @@ def test_max_norm_projection_leaves_columns_inside_the_ball_bit_for_bit():
 
 @pytest.mark.parametrize("penalty", [None, "l2", "l1", "wd", "group"])
 def test_max_norm_bounds_every_hidden_unit_after_fit_and_leaves_the_outputs_free(
-        small_regression, penalty):
+    small_regression, penalty
+):
     X, y = small_regression
     c = 0.3
-    reg = _fit(X, y * 50, hidden_layer_sizes=(8, 6), max_norm=c, penalty=penalty, dropout=0.2,
-               learning_rate_init=0.05, max_iter=30)
-    free = _fit(X, y * 50, hidden_layer_sizes=(8, 6), penalty=penalty, dropout=0.2,
-                learning_rate_init=0.05, max_iter=30)
+    reg = _fit(
+        X,
+        y * 50,
+        hidden_layer_sizes=(8, 6),
+        max_norm=c,
+        penalty=penalty,
+        dropout=0.2,
+        learning_rate_init=0.05,
+        max_iter=30,
+    )
+    free = _fit(
+        X,
+        y * 50,
+        hidden_layer_sizes=(8, 6),
+        penalty=penalty,
+        dropout=0.2,
+        learning_rate_init=0.05,
+        max_iter=30,
+    )
     for W in reg.coefs_[:-1]:  # the incoming weights of the hidden units
         assert np.linalg.norm(W, axis=0).max() <= c * (1 + 1e-12)
     assert max(np.linalg.norm(W, axis=0).max() for W in free.coefs_[:-1]) > c  # it binds
@@ -512,8 +579,11 @@ def test_value_of_sparsegroup_mixes_l1_and_the_first_layer_row_norms(coefs, l1_r
     W0 = coefs[0]
     l1 = sum(np.sum(np.abs(W)) for W in coefs)
     group = np.sqrt(W0.shape[1]) * np.linalg.norm(W0, axis=1).sum()
-    np.testing.assert_allclose(_penalties.value("sparsegroup", coefs, l1_ratio),
-                               l1_ratio * l1 + (1.0 - l1_ratio) * group, rtol=1e-14)
+    np.testing.assert_allclose(
+        _penalties.value("sparsegroup", coefs, l1_ratio),
+        l1_ratio * l1 + (1.0 - l1_ratio) * group,
+        rtol=1e-14,
+    )
 
 
 def test_sparsegroup_sgd_step_soft_thresholds_then_shrinks_the_rows():
@@ -527,15 +597,13 @@ def test_sparsegroup_sgd_step_soft_thresholds_then_shrinks_the_rows():
     tau = LR * LAM * (1.0 - rho) * np.sqrt(UNITS[1])
     norms = np.linalg.norm(U0, axis=1, keepdims=True)
     expected0 = U0 * np.maximum(1 - tau / np.where(norms > 0, norms, 1.0), 0.0)
-    np.testing.assert_allclose(got[:n0].reshape(UNITS[0], -1), expected0, rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(got[:n0].reshape(UNITS[0], -1), expected0, rtol=1e-12, atol=1e-15)
     # deeper weights get the soft-threshold alone, the biases nothing
     np.testing.assert_allclose(got[n0:N_WEIGHTS], shrunk[n0:N_WEIGHTS], rtol=1e-14)
     np.testing.assert_allclose(got[B_], (w - LR * g)[B_], rtol=1e-14)
 
 
-def test_sparsegroup_removes_features_and_prunes_weights_inside_the_kept_ones(
-        sparse_regression):
+def test_sparsegroup_removes_features_and_prunes_weights_inside_the_kept_ones(sparse_regression):
     X, y, informative = sparse_regression
     fit = {**SPARSITY_FIT, "hidden_layer_sizes": (32,)}  # more units than 3 features need
     W0 = _fit(X, y, penalty="sparsegroup", l1_ratio=0.5, **fit).coefs_[0]
@@ -552,8 +620,9 @@ def test_penalty_term_of_the_kernels_equals_value_times_alpha(coefs):
     for name in _penalties.PENALTIES:
         reg = Regularization(*_penalties.rates(name, 0.7, 0.3))
         got = penalty_term(weights, int(units[0] * units[1]), int(units[1]), reg)
-        np.testing.assert_allclose(got, 0.7 * _penalties.value(name, coefs, 0.3), rtol=1e-12,
-                                   err_msg=str(name))
+        np.testing.assert_allclose(
+            got, 0.7 * _penalties.value(name, coefs, 0.3), rtol=1e-12, err_msg=str(name)
+        )
 
 
 @njit
@@ -562,8 +631,11 @@ def penalty_term(weights, n_first, n_hidden_1, regularization):
     return _penalties.penalty_term(weights, n_first, n_hidden_1, regularization)
 
 
-SMOOTH = [p for p, spec in _penalties.PENALTIES.items()
-          if spec.smooth and any(_penalties.rates(p, 1.0, 0.5))]
+SMOOTH = [
+    p
+    for p, spec in _penalties.PENALTIES.items()
+    if spec.smooth and any(_penalties.rates(p, 1.0, 0.5))
+]
 
 
 @pytest.mark.parametrize("penalty", SMOOTH)
@@ -576,27 +648,33 @@ def test_lbfgs_minimises_every_smooth_penalty(small_regression, penalty):
     assert norm[1] < 0.5 * norm[0]
 
 
-@pytest.mark.parametrize("penalty", [p for p, spec in _penalties.PENALTIES.items()
-                                     if not spec.smooth])
+@pytest.mark.parametrize(
+    "penalty", [p for p, spec in _penalties.PENALTIES.items() if not spec.smooth]
+)
 def test_lbfgs_refuses_every_non_smooth_penalty(small_regression, penalty):
     X, y = small_regression
     with pytest.raises(ValueError, match=f"penalty={penalty!r} is not supported"):
         RegularizedMLPRegressor(solver="lbfgs", penalty=penalty).fit(X, y)
 
 
-def test_sparsegroup_goes_through_the_path_the_cv_estimator_and_the_selectors(
-        sparse_regression):
+def test_sparsegroup_goes_through_the_path_the_cv_estimator_and_the_selectors(sparse_regression):
     X, y, informative = sparse_regression
     small = dict(hidden_layer_sizes=(8,), learning_rate_init=1e-2, max_iter=60, random_state=0)
-    _, coefs, _, n_selected = regularization_path(X, y, [1e-3, 3e-2], penalty="sparsegroup",
-                                                  **small)
+    _, coefs, _, n_selected = regularization_path(
+        X, y, [1e-3, 3e-2], penalty="sparsegroup", **small
+    )
     assert n_selected[1] < n_selected[0] == X.shape[1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cv = RegularizedMLPRegressorCV(penalty="sparsegroup", alphas=[1e-3, 1e-2, 3e-2], cv=3,
-                                       **small).fit(X, y)
-        stable = StabilitySelection(RegularizedMLPRegressor(penalty="sparsegroup", **small),
-                                    alphas=3, n_pairs=3, random_state=0).fit(X, y)
+        cv = RegularizedMLPRegressorCV(
+            penalty="sparsegroup", alphas=[1e-3, 1e-2, 3e-2], cv=3, **small
+        ).fit(X, y)
+        stable = StabilitySelection(
+            RegularizedMLPRegressor(penalty="sparsegroup", **small),
+            alphas=3,
+            n_pairs=3,
+            random_state=0,
+        ).fit(X, y)
     kept = SelectFromModel(cv, prefit=True).get_support()
     assert kept[informative].all() and kept.sum() < X.shape[1]
     scores = stable.max_stability_scores_  # the informative features are the most stable

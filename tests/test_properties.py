@@ -100,6 +100,7 @@ def test_soft_threshold_is_nonexpansive(x, y, tau):
 @given(finite, taus, st.lists(finite, min_size=1, max_size=5))
 def test_soft_threshold_minimises_the_prox_objective(x, tau, others):
     """S_τ(x) = argmin_z ½(z − x)² + τ|z|."""
+
     def objective(z):
         return 0.5 * (z - x) ** 2 + tau * abs(z)
 
@@ -153,27 +154,37 @@ def test_block_soft_threshold_of_one_coordinate_is_soft_threshold(x, tau):
 @FAST
 @given(blocks, block_taus, block_taus)
 def test_block_soft_threshold_semigroup(w, a, b):
-    np.testing.assert_allclose(BST(BST(w, b), a), BST(w, a + b), rtol=1e-9,
-                               atol=1e-9 * (1 + np.abs(w).max()))
+    np.testing.assert_allclose(
+        BST(BST(w, b), a), BST(w, a + b), rtol=1e-9, atol=1e-9 * (1 + np.abs(w).max())
+    )
 
 
 @FAST
-@given(st.integers(1, 6).flatmap(lambda n: st.tuples(
-    hnp.arrays(np.float64, n, elements=st.floats(-1e3, 1e3)),
-    hnp.arrays(np.float64, n, elements=st.floats(-1e3, 1e3)))), block_taus)
+@given(
+    st.integers(1, 6).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float64, n, elements=st.floats(-1e3, 1e3)),
+            hnp.arrays(np.float64, n, elements=st.floats(-1e3, 1e3)),
+        )
+    ),
+    block_taus,
+)
 def test_block_soft_threshold_is_nonexpansive(uv, tau):
     u, v = uv
     assert np.linalg.norm(BST(u, tau) - BST(v, tau)) <= np.linalg.norm(u - v) * (1 + 1e-12) + 1e-9
 
 
 @FAST
-@given(hnp.arrays(np.float32, st.integers(1, 6), elements=st.floats(-1e3, 1e3, width=32)),
-       st.floats(0.0, 1e3))
+@given(
+    hnp.arrays(np.float32, st.integers(1, 6), elements=st.floats(-1e3, 1e3, width=32)),
+    st.floats(0.0, 1e3),
+)
 def test_block_soft_threshold_in_float32_stays_float32_and_close(w, tau):
     b = BST(w, tau)
     assert b.dtype == np.float32
-    np.testing.assert_allclose(b, BST(w.astype(np.float64), tau), rtol=1e-5,
-                               atol=1e-5 * (1 + np.abs(w).max()))
+    np.testing.assert_allclose(
+        b, BST(w.astype(np.float64), tau), rtol=1e-5, atol=1e-5 * (1 + np.abs(w).max())
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -219,8 +230,10 @@ def layouts(draw):
 
 def _coverage(shape, block):
     """c(pos): the number of valid seeds whose block covers each position, by numpy."""
-    counts = [np.array([min(i, n - b) - max(0, i - b + 1) + 1 for i in range(n)])
-              for n, b in zip(shape, block)]
+    counts = [
+        np.array([min(i, n - b) - max(0, i - b + 1) + 1 for i in range(n)])
+        for n, b in zip(shape, block)
+    ]
     c = counts[0]
     for k in counts[1:]:
         c = np.multiply.outer(c, k)
@@ -268,8 +281,9 @@ def test_dropblock_exact_gamma_is_zero_and_one_at_the_ends(layout):
 def test_mask_kernels_reject_malformed_layouts_with_value_error():
     state = M.seed_state(0, 0)
     with pytest.raises(ValueError, match="1, 2 or 3 axes"):
-        M.dropblock_mask(np.empty((2, 16)), np.array([2, 2, 2, 2]), np.array([1, 1, 1, 1]),
-                         0.1, state)
+        M.dropblock_mask(
+            np.empty((2, 16)), np.array([2, 2, 2, 2]), np.array([1, 1, 1, 1]), 0.1, state
+        )
     with pytest.raises(ValueError, match="prod\\(feature_shape\\) columns"):
         M.dropblock_mask(np.empty((2, 15)), np.array([4, 4]), np.array([2, 2]), 0.1, state)
     with pytest.raises(ValueError, match="multiple of n_channels"):
@@ -337,8 +351,15 @@ def _objective(X, Y, sw, units, params, activation, loss, alpha, sparse=False):
     dtype = params.dtype
     Xin = sp.csr_matrix(X.astype(dtype)) if sparse else X.astype(dtype)
     grad = np.empty_like(params)
-    J = K.objective_grad(data_record(Xin, dtype), Y.astype(dtype), sw.astype(dtype), params,
-                         Network(units, activation, loss), Regularization(l2=alpha), grad)
+    J = K.objective_grad(
+        data_record(Xin, dtype),
+        Y.astype(dtype),
+        sw.astype(dtype),
+        params,
+        Network(units, activation, loss),
+        Regularization(l2=alpha),
+        grad,
+    )
     return J, grad
 
 
@@ -371,8 +392,10 @@ def test_objective_grad_matches_central_differences(problem, dtype, sparse):
         up, down = params.copy(), params.copy()
         up[i] += h
         down[i] -= h
-        numeric[i] = (_objective(X, Y, sw, units, up, activation, loss, alpha)[0]
-                      - _objective(X, Y, sw, units, down, activation, loss, alpha)[0]) / (2 * h)
+        numeric[i] = (
+            _objective(X, Y, sw, units, up, activation, loss, alpha)[0]
+            - _objective(X, Y, sw, units, down, activation, loss, alpha)[0]
+        ) / (2 * h)
     scale = max(1.0, np.abs(numeric).max())
     tol = 1e-6 if dtype == np.float64 else 2e-3
     np.testing.assert_allclose(grad, numeric, rtol=tol, atol=tol * scale)

@@ -34,9 +34,14 @@ def test_sklearn_loader_returns_documented_shape(name):
         assert y.dtype == np.float64
 
 
-@pytest.mark.parametrize("name, shape, n_classes", [
-    ("breast_cancer", (569, 30), 2), ("digits", (1797, 64), 10), ("diabetes", (442, 10), None),
-])
+@pytest.mark.parametrize(
+    "name, shape, n_classes",
+    [
+        ("breast_cancer", (569, 30), 2),
+        ("digits", (1797, 64), 10),
+        ("diabetes", (442, 10), None),
+    ],
+)
 def test_sklearn_shapes_match_scikit_learn_documentation(name, shape, n_classes):
     X, y = quality.load_dataset(name)
     assert X.shape == shape
@@ -112,19 +117,19 @@ def test_mean_ranks_share_ties_and_rank_failures_last():
     means = np.array([[0.9, 0.8, 0.8], [0.5, np.nan, 0.7]])
     ranks = quality.mean_ranks(means, higher_is_better=True)
     np.testing.assert_allclose(ranks, [(1 + 2) / 2, (2.5 + 3) / 2, (2.5 + 1) / 2])
-    np.testing.assert_allclose(quality.mean_ranks(means[:1], higher_is_better=False),
-                               [3, 1.5, 1.5])
+    np.testing.assert_allclose(quality.mean_ranks(means[:1], higher_is_better=False), [3, 1.5, 1.5])
 
 
 def test_wins_ties_losses_pair_the_seeds():
-    a = np.array([[0.90, 0.91, 0.92],    # always 0.1 better: a win
-                  [0.50, 0.60, 0.40],    # noisy around b: a tie
-                  [0.10, 0.10, 0.10],    # always worse: a loss
-                  [np.nan, 0.5, 0.5]])   # a failed seed: a loss
-    b = np.array([[0.80, 0.81, 0.82],
-                  [0.50, 0.50, 0.50],
-                  [0.20, 0.20, 0.20],
-                  [0.40, 0.40, 0.40]])
+    a = np.array(
+        [
+            [0.90, 0.91, 0.92],  # always 0.1 better: a win
+            [0.50, 0.60, 0.40],  # noisy around b: a tie
+            [0.10, 0.10, 0.10],  # always worse: a loss
+            [np.nan, 0.5, 0.5],
+        ]
+    )  # a failed seed: a loss
+    b = np.array([[0.80, 0.81, 0.82], [0.50, 0.50, 0.50], [0.20, 0.20, 0.20], [0.40, 0.40, 0.40]])
     assert quality.wins_ties_losses(a, b, higher_is_better=True) == (1, 1, 2)
     # lower is better: the first and third data sets swap, the failure stays a loss
     assert quality.wins_ties_losses(a, b, higher_is_better=False) == (1, 1, 2)
@@ -144,8 +149,12 @@ def test_extra_configurations_set_early_stopping_and_dropout():
 
 
 def test_report_leaves_out_data_sets_with_missing_fits():
-    rows = [{"dataset": d, "seed": seed, "model": m}
-            for d in ["german", "diabetes"] for seed in [0, 1] for m in ["reg", "hgb"]]
+    rows = [
+        {"dataset": d, "seed": seed, "model": m}
+        for d in ["german", "diabetes"]
+        for seed in [0, 1]
+        for m in ["reg", "hgb"]
+    ]
     results = pd.DataFrame(rows[:-1])  # diabetes, seed 1, hgb is missing
     complete, incomplete = quality.complete_results(results)
     assert incomplete == ["diabetes"]
@@ -153,9 +162,18 @@ def test_report_leaves_out_data_sets_with_missing_fits():
 
 
 def test_versus_table_reports_the_difference_to_the_baseline():
-    rows = [{"dataset": d, "task": quality.REGRESSION, "seed": seed, "model": m,
-             "r2": {"reg": 0.5, "hgb": 0.7}[m] + 0.01 * seed, "fit_cpu_time": {"reg": 2.0,
-                                                                              "hgb": 1.0}[m]}
-            for d in ["diabetes", "concrete"] for seed in [0, 1, 2] for m in ["reg", "hgb"]]
+    rows = [
+        {
+            "dataset": d,
+            "task": quality.REGRESSION,
+            "seed": seed,
+            "model": m,
+            "r2": {"reg": 0.5, "hgb": 0.7}[m] + 0.01 * seed,
+            "fit_cpu_time": {"reg": 2.0, "hgb": 1.0}[m],
+        }
+        for d in ["diabetes", "concrete"]
+        for seed in [0, 1, 2]
+        for m in ["reg", "hgb"]
+    ]
     table = quality.versus_table(pd.DataFrame(rows), "reg")
     assert table.splitlines()[-1] == "| HistGradientBoosting (`hgb`) | +0.2000 | 2/0/0 | 0.50 |"

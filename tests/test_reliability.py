@@ -102,6 +102,7 @@ def partial_fit(X=X, y=None, **kw):
     def call(est):
         first = {"classes": [0, 1]} if _is_clf(est) and not hasattr(est, "classes_") else {}
         return est.partial_fit(X, _target(est) if y is None else y, **{**first, **kw})
+
     return call
 
 
@@ -215,8 +216,11 @@ REGRESSOR_PARAMETER_CASES = [
 
 
 def _parameter_rows():
-    for Estimators, cases in [(BOTH, PARAMETER_CASES), (CLF, CLASSIFIER_PARAMETER_CASES),
-                              (REG, REGRESSOR_PARAMETER_CASES)]:
+    for Estimators, cases in [
+        (BOTH, PARAMETER_CASES),
+        (CLF, CLASSIFIER_PARAMETER_CASES),
+        (REG, REGRESSOR_PARAMETER_CASES),
+    ]:
         for name, value, error, match in cases:
             yield from _case(Estimators, f"{name}={value!r}", {name: value}, fit(), error, match)
 
@@ -227,72 +231,195 @@ def _bad_data_rows():
     yield from _case(BOTH, "X-nan", {}, fit(nan_X), ValueError, "X contains NaN")
     yield from _case(BOTH, "X-inf", {}, fit(inf_X), ValueError, "X contains infinity")
     yield from _case(BOTH, "csr-X-nan", {}, fit(sp.csr_matrix(nan_X)), ValueError, "NaN")
-    yield from _case(REG, "y-nan", {}, fit(y=np.where(Y_REG > 1, np.nan, Y_REG)), ValueError,
-                     "y contains NaN")
-    yield from _case(REG, "y-inf", {}, fit(y=np.where(Y_REG > 1, np.inf, Y_REG)), ValueError,
-                     "y contains infinity")
-    yield from _case(CLF, "y-nan", {}, fit(y=np.where(Y_REG > 1, np.nan, Y_CLF)), ValueError,
-                     "y contains NaN")
+    yield from _case(
+        REG, "y-nan", {}, fit(y=np.where(Y_REG > 1, np.nan, Y_REG)), ValueError, "y contains NaN"
+    )
+    yield from _case(
+        REG,
+        "y-inf",
+        {},
+        fit(y=np.where(Y_REG > 1, np.inf, Y_REG)),
+        ValueError,
+        "y contains infinity",
+    )
+    yield from _case(
+        CLF, "y-nan", {}, fit(y=np.where(Y_REG > 1, np.nan, Y_CLF)), ValueError, "y contains NaN"
+    )
     yield from _case(BOTH, "empty-X", {}, fit(X[:0], y=np.array([])), ValueError, "0 sample")
     yield from _case(BOTH, "no-features", {}, fit(X[:, :0]), ValueError, "0 feature")
-    yield from _case(REG, "one-sample-early-stopping", {"early_stopping": True},
-                     fit(X[:1], y=Y_REG[:1]), ValueError, "validation_fraction.*1 samples")
-    yield from _case(REG, "too-few-for-validation", {"early_stopping": True},
-                     fit(X[:5], y=np.array([0, 1, 0, 1, 0])), ValueError,
-                     "validation set is too small.*validation_fraction=0.1 of the 5 samples: "
-                     "1 for validation")
-    yield from _case(CLF, "one-member-class-for-validation", {"early_stopping": True},
-                     fit(X[:20], y=np.r_[np.zeros(19), 1]), ValueError,
-                     "least populated classes in y have only 1 member.*early_stopping")
+    yield from _case(
+        REG,
+        "one-sample-early-stopping",
+        {"early_stopping": True},
+        fit(X[:1], y=Y_REG[:1]),
+        ValueError,
+        "validation_fraction.*1 samples",
+    )
+    yield from _case(
+        REG,
+        "too-few-for-validation",
+        {"early_stopping": True},
+        fit(X[:5], y=np.array([0, 1, 0, 1, 0])),
+        ValueError,
+        "validation set is too small.*validation_fraction=0.1 of the 5 samples: 1 for validation",
+    )
+    yield from _case(
+        CLF,
+        "one-member-class-for-validation",
+        {"early_stopping": True},
+        fit(X[:20], y=np.r_[np.zeros(19), 1]),
+        ValueError,
+        "least populated classes in y have only 1 member.*early_stopping",
+    )
     yield from _case(CLF, "continuous-y", {}, fit(y=Y_REG), ValueError, "Unknown label type")
     yield from _case(REG, "string-y", {}, fit(y=np.full(40, "a")), ValueError, "convert string")
-    yield from _case(BOTH, "length-mismatch", {}, lambda est: est.fit(X, _target(est)[:-1]),
-                     ValueError, r"inconsistent numbers of samples: \[40, 39\]")
-    yield from _case(BOTH, "sample_weight-length", {}, fit(sample_weight=np.ones(3)),
-                     ValueError, r"sample_weight.shape == \(3,\)")
-    yield from _case(BOTH, "sample_weight-negative", {}, fit(sample_weight=-np.ones(40)),
-                     ValueError, "sample_weight.*non-negative")
-    yield from _case(BOTH, "sample_weight-zero", {}, fit(sample_weight=np.zeros(40)),
-                     ValueError, "non-zero")
-    yield from _case(BOTH, "sample_weight-nan", {}, fit(sample_weight=np.full(40, np.nan)),
-                     ValueError, "sample_weight contains NaN")
-    yield from _case(BOTH, "strings-in-X", {}, fit(np.full((40, 4), "a")), ValueError,
-                     "could not convert string to float")
+    yield from _case(
+        BOTH,
+        "length-mismatch",
+        {},
+        lambda est: est.fit(X, _target(est)[:-1]),
+        ValueError,
+        r"inconsistent numbers of samples: \[40, 39\]",
+    )
+    yield from _case(
+        BOTH,
+        "sample_weight-length",
+        {},
+        fit(sample_weight=np.ones(3)),
+        ValueError,
+        r"sample_weight.shape == \(3,\)",
+    )
+    yield from _case(
+        BOTH,
+        "sample_weight-negative",
+        {},
+        fit(sample_weight=-np.ones(40)),
+        ValueError,
+        "sample_weight.*non-negative",
+    )
+    yield from _case(
+        BOTH, "sample_weight-zero", {}, fit(sample_weight=np.zeros(40)), ValueError, "non-zero"
+    )
+    yield from _case(
+        BOTH,
+        "sample_weight-nan",
+        {},
+        fit(sample_weight=np.full(40, np.nan)),
+        ValueError,
+        "sample_weight contains NaN",
+    )
+    yield from _case(
+        BOTH,
+        "strings-in-X",
+        {},
+        fit(np.full((40, 4), "a")),
+        ValueError,
+        "could not convert string to float",
+    )
     yield from _case(BOTH, "complex-X", {}, fit(X + 1j), ValueError, "Complex data")
     yield from _case(BOTH, "3d-X", {}, fit(X.reshape(40, 2, 2)), ValueError, "dim 3")
     yield from _case(BOTH, "1d-X", {}, fit(X[:, 0]), ValueError, "Expected 2D array")
-    yield from _case(BOTH, "huge-X-diverges", {}, fit(X * 1e300), ValueError,
-                     "diverged.*scale the features")
-    yield from _case(BOTH, "huge-X-diverges-lbfgs", {"solver": "lbfgs"}, fit(X * 1e300),
-                     ValueError, "diverged in L-BFGS.*Scale the features")
-    yield from _case(REG, "poisson-negative-y", {"loss": "poisson"}, fit(y=-np.abs(Y_REG)),
-                     ValueError, "negative.*poisson")
+    yield from _case(
+        BOTH, "huge-X-diverges", {}, fit(X * 1e300), ValueError, "diverged.*scale the features"
+    )
+    yield from _case(
+        BOTH,
+        "huge-X-diverges-lbfgs",
+        {"solver": "lbfgs"},
+        fit(X * 1e300),
+        ValueError,
+        "diverged in L-BFGS.*Scale the features",
+    )
+    yield from _case(
+        REG,
+        "poisson-negative-y",
+        {"loss": "poisson"},
+        fit(y=-np.abs(Y_REG)),
+        ValueError,
+        "negative.*poisson",
+    )
 
 
 def _incompatible_rows():
     for penalty in ["l1", "wd", "elasticnet", "group"]:
-        yield from _case(BOTH, f"lbfgs-{penalty}", {"solver": "lbfgs", "penalty": penalty}, fit(),
-                         ValueError, f"solver='lbfgs'.*penalty='{penalty}'")
-    for params in [{"dropout": 0.1}, {"dropblock": 0.1}, {"spatial_dropout": 0.1,
-                                                          "feature_shape": (2, 2)}]:
+        yield from _case(
+            BOTH,
+            f"lbfgs-{penalty}",
+            {"solver": "lbfgs", "penalty": penalty},
+            fit(),
+            ValueError,
+            f"solver='lbfgs'.*penalty='{penalty}'",
+        )
+    for params in [
+        {"dropout": 0.1},
+        {"dropblock": 0.1},
+        {"spatial_dropout": 0.1, "feature_shape": (2, 2)},
+    ]:
         name = next(iter(params))
-        yield from _case(BOTH, f"lbfgs-{name}", {"solver": "lbfgs", **params}, fit(), ValueError,
-                         f"solver='lbfgs'.*{name}=")
-    yield from _case(BOTH, "spatial_dropout-without-channel-axis", {"spatial_dropout": 0.1},
-                     fit(), ValueError, "spatial_dropout.*channel axis")
-    yield from _case(BOTH, "block_size-axes-mismatch", {"dropblock": 0.1, "block_size": (2, 2)},
-                     fit(), ValueError, r"block_size.*one per axis of feature_shape \(4,\)")
-    yield from _case(BOTH, "block_size-larger-than-axis", {"dropblock": 0.1, "block_size": 5},
-                     fit(), ValueError, "block_size=5 is larger than an axis")
-    yield from _case(BOTH, "feature_shape-mismatch-lbfgs", {"solver": "lbfgs",
-                                                             "feature_shape": (3, 3)},
-                     fit(), ValueError, "feature_shape.*9 features but X has 4")
-    yield from _case(BOTH, "early_stopping-partial_fit", {"early_stopping": True}, partial_fit(),
-                     ValueError, "partial_fit does not support early_stopping")
-    yield from _case(CLF, "balanced-partial_fit", {"class_weight": "balanced"}, partial_fit(),
-                     ValueError, "class_weight='balanced' is not supported for partial_fit")
-    yield from _case(CLF, "partial_fit-without-classes", {},
-                     lambda est: est.partial_fit(X, Y_CLF), ValueError, "classes must be passed")
+        yield from _case(
+            BOTH,
+            f"lbfgs-{name}",
+            {"solver": "lbfgs", **params},
+            fit(),
+            ValueError,
+            f"solver='lbfgs'.*{name}=",
+        )
+    yield from _case(
+        BOTH,
+        "spatial_dropout-without-channel-axis",
+        {"spatial_dropout": 0.1},
+        fit(),
+        ValueError,
+        "spatial_dropout.*channel axis",
+    )
+    yield from _case(
+        BOTH,
+        "block_size-axes-mismatch",
+        {"dropblock": 0.1, "block_size": (2, 2)},
+        fit(),
+        ValueError,
+        r"block_size.*one per axis of feature_shape \(4,\)",
+    )
+    yield from _case(
+        BOTH,
+        "block_size-larger-than-axis",
+        {"dropblock": 0.1, "block_size": 5},
+        fit(),
+        ValueError,
+        "block_size=5 is larger than an axis",
+    )
+    yield from _case(
+        BOTH,
+        "feature_shape-mismatch-lbfgs",
+        {"solver": "lbfgs", "feature_shape": (3, 3)},
+        fit(),
+        ValueError,
+        "feature_shape.*9 features but X has 4",
+    )
+    yield from _case(
+        BOTH,
+        "early_stopping-partial_fit",
+        {"early_stopping": True},
+        partial_fit(),
+        ValueError,
+        "partial_fit does not support early_stopping",
+    )
+    yield from _case(
+        CLF,
+        "balanced-partial_fit",
+        {"class_weight": "balanced"},
+        partial_fit(),
+        ValueError,
+        "class_weight='balanced' is not supported for partial_fit",
+    )
+    yield from _case(
+        CLF,
+        "partial_fit-without-classes",
+        {},
+        lambda est: est.partial_fit(X, Y_CLF),
+        ValueError,
+        "classes must be passed",
+    )
 
 
 def _after_fit_rows():
@@ -302,39 +429,121 @@ def _after_fit_rows():
     def score(est):
         return est.score(narrow, _target(est))
 
-    yield from _case(BOTH, "score-wrong-n_features", {}, score, ValueError,
-                     "X has 3 features, but .* is expecting 4", setup=fitted)
-    yield from _case(BOTH, "predict-wrong-n_features", {}, method("predict", narrow), ValueError,
-                     "X has 3 features, but .* is expecting 4", setup=fitted)
+    yield from _case(
+        BOTH,
+        "score-wrong-n_features",
+        {},
+        score,
+        ValueError,
+        "X has 3 features, but .* is expecting 4",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH,
+        "predict-wrong-n_features",
+        {},
+        method("predict", narrow),
+        ValueError,
+        "X has 3 features, but .* is expecting 4",
+        setup=fitted,
+    )
     for name in ["predict_proba", "predict_log_proba"]:
-        yield from _case(CLF, f"{name}-wrong-n_features", {}, method(name, narrow), ValueError,
-                         "X has 3 features", setup=fitted)
-    yield from _case(BOTH, "predict-csr-wrong-n_features", {},
-                     method("predict", sp.csr_matrix(narrow)), ValueError, "3 features",
-                     setup=fitted)
-    yield from _case(BOTH, "predict-nan", {}, method("predict", np.full((2, 4), np.nan)),
-                     ValueError, "X contains NaN", setup=fitted)
-    yield from _case(BOTH, "predict-empty", {}, method("predict", X[:0]), ValueError,
-                     "0 sample", setup=fitted)
-    yield from _case(BOTH, "predict-3d", {}, method("predict", X.reshape(40, 2, 2)), ValueError,
-                     "dim 3", setup=fitted)
-    yield from _case(BOTH, "predict-strings", {}, method("predict", np.full((2, 4), "a")),
-                     ValueError, "convert string", setup=fitted)
-    yield from _case(BOTH, "partial_fit-wrong-n_features", {}, partial_fit(X[:, :3]), ValueError,
-                     "X has 3 features", setup=fitted)
-    yield from _case(REG, "partial_fit-new-output", {}, partial_fit(y=np.c_[Y_REG, Y_REG]),
-                     ValueError, r"layer sizes \[4, 3, 2\] differ", setup=fitted)
-    yield from _case(CLF, "partial_fit-new-class", {}, partial_fit(y=Y_CLF + 1), ValueError,
-                     "`y` has classes not in `self.classes_`", setup=fitted)
-    yield from _case(CLF, "warm_start-new-class", {"warm_start": True}, fit(y=Y_CLF + 1),
-                     ValueError, "warm_start can only be used where `y` has the same classes",
-                     setup=fitted)
-    yield from _case(BOTH, "warm_start-new-architecture", {"warm_start": True,
-                                                           "hidden_layer_sizes": (5,)},
-                     fit(), ValueError, "warm_start and partial_fit keep the architecture",
-                     setup=fitted)
-    yield from _case(BOTH, "predict-before-fit", {}, method("predict"), NotFittedError,
-                     "not fitted")
+        yield from _case(
+            CLF,
+            f"{name}-wrong-n_features",
+            {},
+            method(name, narrow),
+            ValueError,
+            "X has 3 features",
+            setup=fitted,
+        )
+    yield from _case(
+        BOTH,
+        "predict-csr-wrong-n_features",
+        {},
+        method("predict", sp.csr_matrix(narrow)),
+        ValueError,
+        "3 features",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH,
+        "predict-nan",
+        {},
+        method("predict", np.full((2, 4), np.nan)),
+        ValueError,
+        "X contains NaN",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH, "predict-empty", {}, method("predict", X[:0]), ValueError, "0 sample", setup=fitted
+    )
+    yield from _case(
+        BOTH,
+        "predict-3d",
+        {},
+        method("predict", X.reshape(40, 2, 2)),
+        ValueError,
+        "dim 3",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH,
+        "predict-strings",
+        {},
+        method("predict", np.full((2, 4), "a")),
+        ValueError,
+        "convert string",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH,
+        "partial_fit-wrong-n_features",
+        {},
+        partial_fit(X[:, :3]),
+        ValueError,
+        "X has 3 features",
+        setup=fitted,
+    )
+    yield from _case(
+        REG,
+        "partial_fit-new-output",
+        {},
+        partial_fit(y=np.c_[Y_REG, Y_REG]),
+        ValueError,
+        r"layer sizes \[4, 3, 2\] differ",
+        setup=fitted,
+    )
+    yield from _case(
+        CLF,
+        "partial_fit-new-class",
+        {},
+        partial_fit(y=Y_CLF + 1),
+        ValueError,
+        "`y` has classes not in `self.classes_`",
+        setup=fitted,
+    )
+    yield from _case(
+        CLF,
+        "warm_start-new-class",
+        {"warm_start": True},
+        fit(y=Y_CLF + 1),
+        ValueError,
+        "warm_start can only be used where `y` has the same classes",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH,
+        "warm_start-new-architecture",
+        {"warm_start": True, "hidden_layer_sizes": (5,)},
+        fit(),
+        ValueError,
+        "warm_start and partial_fit keep the architecture",
+        setup=fitted,
+    )
+    yield from _case(
+        BOTH, "predict-before-fit", {}, method("predict"), NotFittedError, "not fitted"
+    )
 
 
 BAD_INPUT = [*_parameter_rows(), *_bad_data_rows(), *_incompatible_rows(), *_after_fit_rows()]
@@ -360,32 +569,44 @@ def test_bad_input_raises_a_clear_error_and_leaves_the_estimator_unchanged(
 
 def test_every_parameter_constraint_has_a_bad_input_case():
     names = {name for name, *_ in PARAMETER_CASES}
-    for Estimator, extra in [(RegularizedMLPClassifier, CLASSIFIER_PARAMETER_CASES),
-                             (RegularizedMLPRegressor, REGRESSOR_PARAMETER_CASES)]:
+    for Estimator, extra in [
+        (RegularizedMLPClassifier, CLASSIFIER_PARAMETER_CASES),
+        (RegularizedMLPRegressor, REGRESSOR_PARAMETER_CASES),
+    ]:
         covered = names | {name for name, *_ in extra}
         assert set(Estimator._parameter_constraints) == covered, Estimator.__name__
 
 
-@pytest.mark.parametrize("Estimator, params, fit_args", [
-    (RegularizedMLPRegressor, {}, (X[:1], Y_REG[:1])),  # one sample
-    (RegularizedMLPRegressor, {"solver": "lbfgs"}, (X[:1], Y_REG[:1])),
-    (RegularizedMLPClassifier, {"hidden_layer_sizes": ()}, (X, Y_CLF)),  # no hidden layer
-    (RegularizedMLPClassifier, {"hidden_layer_sizes": np.array([3, 2])}, (X, Y_CLF)),
-    (RegularizedMLPRegressor, {"batch_size": 1000}, (X, Y_REG)),  # clipped, warns
-    (RegularizedMLPClassifier, {"n_iter_no_change": np.inf}, (X, Y_CLF)),
-    (RegularizedMLPClassifier, {}, (X > 0, Y_CLF)),  # bool X
-    (RegularizedMLPRegressor, {}, ((X * 10).astype(int), Y_REG)),  # int X
-    (RegularizedMLPRegressor, {}, (X.astype(np.float16), Y_REG)),  # float16 X
-    (RegularizedMLPClassifier, {}, (X[:, :1], Y_CLF)),  # one feature
-    (RegularizedMLPClassifier, {}, (X.tolist(), np.array(["a", "b"])[Y_CLF].tolist())),
-    (RegularizedMLPClassifier, {"class_weight": {0: 0.0, 1: 1.0}}, (X, Y_CLF)),
-    (RegularizedMLPClassifier, {}, (sp.coo_matrix(X), Y_CLF)),
-    (RegularizedMLPClassifier, {}, (X[:1], Y_CLF[:1])),  # one sample, one class
-    (RegularizedMLPClassifier, {}, (X, np.zeros(len(X)))),  # one class, as scikit-learn
-    (RegularizedMLPClassifier, {"solver": "lbfgs"}, (X, np.full(len(X), "a"))),
-    (RegularizedMLPRegressor, {"feature_shape": [2, 2], "dropblock": 0.2,  # lists, as grids
-                               "block_size": [1, 2]}, (X, Y_REG)),
-])
+@pytest.mark.parametrize(
+    "Estimator, params, fit_args",
+    [
+        (RegularizedMLPRegressor, {}, (X[:1], Y_REG[:1])),  # one sample
+        (RegularizedMLPRegressor, {"solver": "lbfgs"}, (X[:1], Y_REG[:1])),
+        (RegularizedMLPClassifier, {"hidden_layer_sizes": ()}, (X, Y_CLF)),  # no hidden layer
+        (RegularizedMLPClassifier, {"hidden_layer_sizes": np.array([3, 2])}, (X, Y_CLF)),
+        (RegularizedMLPRegressor, {"batch_size": 1000}, (X, Y_REG)),  # clipped, warns
+        (RegularizedMLPClassifier, {"n_iter_no_change": np.inf}, (X, Y_CLF)),
+        (RegularizedMLPClassifier, {}, (X > 0, Y_CLF)),  # bool X
+        (RegularizedMLPRegressor, {}, ((X * 10).astype(int), Y_REG)),  # int X
+        (RegularizedMLPRegressor, {}, (X.astype(np.float16), Y_REG)),  # float16 X
+        (RegularizedMLPClassifier, {}, (X[:, :1], Y_CLF)),  # one feature
+        (RegularizedMLPClassifier, {}, (X.tolist(), np.array(["a", "b"])[Y_CLF].tolist())),
+        (RegularizedMLPClassifier, {"class_weight": {0: 0.0, 1: 1.0}}, (X, Y_CLF)),
+        (RegularizedMLPClassifier, {}, (sp.coo_matrix(X), Y_CLF)),
+        (RegularizedMLPClassifier, {}, (X[:1], Y_CLF[:1])),  # one sample, one class
+        (RegularizedMLPClassifier, {}, (X, np.zeros(len(X)))),  # one class, as scikit-learn
+        (RegularizedMLPClassifier, {"solver": "lbfgs"}, (X, np.full(len(X), "a"))),
+        (
+            RegularizedMLPRegressor,
+            {
+                "feature_shape": [2, 2],
+                "dropblock": 0.2,  # lists, as grids
+                "block_size": [1, 2],
+            },
+            (X, Y_REG),
+        ),
+    ],
+)
 def test_edge_inputs_that_are_valid_give_a_usable_model(Estimator, params, fit_args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning, batch_size clipping
@@ -406,27 +627,46 @@ def regression():
 
 
 def _optimizer_state(est):
-    return {k: copy.deepcopy(getattr(est, k)) for k in (
-        "coefs_", "intercepts_", "_first_moment", "_second_moment", "_counters", "n_iter_",
-        "t_", "loss_", "loss_curve_")}
+    return {
+        k: copy.deepcopy(getattr(est, k))
+        for k in (
+            "coefs_",
+            "intercepts_",
+            "_first_moment",
+            "_second_moment",
+            "_counters",
+            "n_iter_",
+            "t_",
+            "loss_",
+            "loss_curve_",
+        )
+    }
 
 
-@pytest.mark.parametrize("solver, schedule, scale", [("adam", "constant", 1.0),
-                                                     ("sgd", "invscaling", 1e6)])
-def test_diverging_partial_fit_restores_weights_and_optimizer_state(regression, solver, schedule,
-                                                                    scale):
+@pytest.mark.parametrize(
+    "solver, schedule, scale", [("adam", "constant", 1.0), ("sgd", "invscaling", 1e6)]
+)
+def test_diverging_partial_fit_restores_weights_and_optimizer_state(
+    regression, solver, schedule, scale
+):
     """adam: a switch to SGD at η = 10 blows up; sgd: its decayed η on data scaled by 1e6."""
     X, y = regression
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), solver=solver, learning_rate=schedule,
-                                  learning_rate_init=0.01, random_state=0)
+    reg = RegularizedMLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        learning_rate=schedule,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
     for _ in range(5):
         reg.partial_fit(X, y)
     before = _snapshot(reg)
     state = _optimizer_state(reg)
     assert reg._n_steps == 5  # one batch of 200 per call
     assert solver == "adam" or reg._optimizer.learning_rate < 0.01  # invscaling has moved
-    reg.set_params(solver="sgd", learning_rate_init=10.0 if solver == "adam" else 0.01,
-                   batch_size=1)
+    reg.set_params(
+        solver="sgd", learning_rate_init=10.0 if solver == "adam" else 0.01, batch_size=1
+    )
     with pytest.raises(ValueError, match=r"diverged at epoch 6.*Lower learning_rate_init"):
         reg.partial_fit(X * scale, y * scale)
     _assert_same(_optimizer_state(reg), state)
@@ -440,8 +680,9 @@ def test_diverging_partial_fit_restores_weights_and_optimizer_state(regression, 
 
 def test_diverging_warm_start_fit_restores_the_previous_model(regression):
     X, y = regression
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), max_iter=10, warm_start=True,
-                                  random_state=0)
+    reg = RegularizedMLPRegressor(
+        hidden_layer_sizes=(8,), max_iter=10, warm_start=True, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)
@@ -457,8 +698,9 @@ def test_kernel_undoes_a_diverged_epoch_and_reports_it(monkeypatch, regression):
     """Rows 20–29 overflow the squared error: the loop returns before counting the epoch,
     its state (weights, moments, counters) as it was before the epoch."""
     X, y = regression
-    reg = RegularizedMLPRegressor(hidden_layer_sizes=(8,), batch_size=10, shuffle=False,
-                                  random_state=0).partial_fit(X, y)
+    reg = RegularizedMLPRegressor(
+        hidden_layer_sizes=(8,), batch_size=10, shuffle=False, random_state=0
+    ).partial_fit(X, y)
     returned = []
     real = K.train
 
@@ -475,7 +717,7 @@ def test_kernel_undoes_a_diverged_epoch_and_reports_it(monkeypatch, regression):
     before = _snapshot(reg)
     with pytest.raises(ValueError, match="diverged at epoch 2"):
         reg.partial_fit(X, y_bad)
-    (n_done, status, data_loss), = returned
+    ((n_done, status, data_loss),) = returned
     assert n_done == 0 and status == K.DIVERGED and not np.isfinite(data_loss)
     _assert_same(vars(reg), before)
 
@@ -508,8 +750,15 @@ def test_early_stopping_divergence_warns_and_restores_the_best_weights(monkeypat
     y = yc if Estimator is RegularizedMLPClassifier else Xc[:, 0]
     epochs = []
     _diverge_after(6, monkeypatch, record=epochs)
-    est = Estimator(hidden_layer_sizes=(8,), early_stopping=True, max_iter=50, tol=0,
-                    n_iter_no_change=100, learning_rate_init=0.05, random_state=0)
+    est = Estimator(
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        max_iter=50,
+        tol=0,
+        n_iter_no_change=100,
+        learning_rate_init=0.05,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning, match="diverged at epoch 7; stopped and restored"):
         est.fit(Xc, y)
     # the diverged epoch is counted and scored NaN, as in scikit-learn
@@ -526,8 +775,16 @@ def test_early_stopping_divergence_warns_and_restores_the_best_weights(monkeypat
 def test_early_stopping_real_divergence_restores_the_best_epoch(regression):
     """SGD at η = 3 blows up at epoch 8; the model is that of the best epoch, bit for bit."""
     X, y = regression
-    kw = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=3.0,
-              early_stopping=True, n_iter_no_change=1000, tol=0, random_state=0)
+    kw = dict(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=3.0,
+        early_stopping=True,
+        n_iter_no_change=1000,
+        tol=0,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning, match="Training diverged at epoch .*restored"):
         est = RegularizedMLPRegressor(max_iter=100, **kw).fit(X, y)
     assert est.n_iter_ < 100
@@ -549,8 +806,9 @@ def test_adam_second_moment_overflow_is_divergence_not_a_frozen_model():
 @pytest.mark.parametrize("first, second", [(False, True), (True, False)])
 def test_warm_start_may_switch_early_stopping(first, second):
     Xc, yc = make_classification(n_samples=200, n_features=6, random_state=0)
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=first,
-                                   random_state=0)
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=5, early_stopping=first, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(Xc, yc)
@@ -563,10 +821,17 @@ def test_warm_start_may_switch_early_stopping(first, second):
 
 def test_warm_start_with_early_stopping_keeps_the_best_weights_when_none_improve():
     """As scikit-learn: a warm start that never beats the best score returns to its weights."""
-    Xc, yc = make_classification(n_samples=200, n_features=4, n_informative=2, class_sep=3,
-                                 random_state=0)
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=50,
-                                   learning_rate_init=0.05, warm_start=True, random_state=0)
+    Xc, yc = make_classification(
+        n_samples=200, n_features=4, n_informative=2, class_sep=3, random_state=0
+    )
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        max_iter=50,
+        learning_rate_init=0.05,
+        warm_start=True,
+        random_state=0,
+    )
     clf.fit(Xc, yc)
     assert clf.best_validation_score_ == 1.0  # nothing can beat it
     best = [w.copy() for w in _weights(clf)]
@@ -579,8 +844,9 @@ def test_warm_start_with_early_stopping_keeps_the_best_weights_when_none_improve
 def test_partial_fit_after_a_change_of_solver_starts_a_fresh_optimizer(switch):
     """sgd keeps no second moment: continuing with adam must not read past its end."""
     Xc, yc = make_classification(n_samples=200, n_features=6, random_state=0)
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), solver=switch[0], max_iter=5,
-                                   random_state=0)
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(8,), solver=switch[0], max_iter=5, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(Xc, yc)
@@ -622,14 +888,20 @@ def _interrupt_after(n, monkeypatch, run_the_epoch):
 
 
 @pytest.mark.parametrize("run_the_epoch", [False, True], ids=["before-epoch", "after-epoch"])
-@pytest.mark.parametrize("Estimator, solver", [(RegularizedMLPClassifier, "adam"),
-                                               (RegularizedMLPRegressor, "sgd")])
-def test_interrupted_fit_keeps_the_completed_epochs(monkeypatch, Estimator, solver,
-                                                    run_the_epoch):
+@pytest.mark.parametrize(
+    "Estimator, solver", [(RegularizedMLPClassifier, "adam"), (RegularizedMLPRegressor, "sgd")]
+)
+def test_interrupted_fit_keeps_the_completed_epochs(monkeypatch, Estimator, solver, run_the_epoch):
     Xc, yc = make_classification(n_samples=200, n_features=6, random_state=0)
     y = yc if Estimator is RegularizedMLPClassifier else Xc[:, 0]
-    kw = dict(hidden_layer_sizes=(8,), solver=solver, dropout=0.1, tol=0, random_state=0,
-              learning_rate="invscaling")
+    kw = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        dropout=0.1,
+        tol=0,
+        random_state=0,
+        learning_rate="invscaling",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         done = Estimator(max_iter=4, **kw).fit(Xc, y)  # what 4 epochs give, uninterrupted
@@ -666,13 +938,20 @@ def test_interrupted_fit_with_early_stopping_restores_the_best_weights(monkeypat
         return out
 
     monkeypatch.setattr(K, "train", record_then_interrupt)
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, tol=0,
-                                   n_iter_no_change=100, learning_rate_init=0.05, random_state=0)
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        tol=0,
+        n_iter_no_change=100,
+        learning_rate_init=0.05,
+        random_state=0,
+    )
     with pytest.warns(UserWarning, match="interrupted"):
         clf.fit(Xc, yc)
     assert clf.n_iter_ == len(clf.validation_scores_) == 6
-    np.testing.assert_array_equal(clf._flat_params(),
-                                  epochs[int(np.argmax(clf.validation_scores_))])
+    np.testing.assert_array_equal(
+        clf._flat_params(), epochs[int(np.argmax(clf.validation_scores_))]
+    )
     _assert_usable(clf, Xc)
 
 
@@ -689,8 +968,9 @@ def test_interrupted_lbfgs_keeps_the_last_iterate(monkeypatch):
 
     monkeypatch.setattr(K, "objective_grad", interrupted)
     with pytest.warns(UserWarning, match="interrupted"):
-        clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs",
-                                       random_state=0).fit(Xc, yc)
+        clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0).fit(
+            Xc, yc
+        )
     assert 1 <= clf.n_iter_ < 15
     _assert_usable(clf, Xc)
     # interrupted before the first iterate: nothing to keep, the interrupt propagates
@@ -707,13 +987,16 @@ def test_interrupted_lbfgs_keeps_the_last_iterate(monkeypatch):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("Estimator, method", [(RegularizedMLPClassifier, "predict_proba"),
-                                               (RegularizedMLPRegressor, "predict")])
+@pytest.mark.parametrize(
+    "Estimator, method",
+    [(RegularizedMLPClassifier, "predict_proba"), (RegularizedMLPRegressor, "predict")],
+)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 def test_concurrent_predict_equals_serial_predict(Estimator, method, sparse):
     """predict releases the GIL in the kernel: 4 threads at once, results bit-identical."""
-    Xc, yc = make_classification(n_samples=300, n_features=10, n_classes=3, n_informative=5,
-                                 random_state=0)
+    Xc, yc = make_classification(
+        n_samples=300, n_features=10, n_classes=3, n_informative=5, random_state=0
+    )
     y = yc if Estimator is RegularizedMLPClassifier else Xc[:, :2]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -761,8 +1044,10 @@ def test_fitting_one_estimator_from_two_threads_fails_loudly_in_one(monkeypatch,
 
 def test_different_estimators_fit_in_threads_bit_identical_to_serial():
     Xc, yc = make_classification(n_samples=300, n_features=8, random_state=0)
-    params = [dict(penalty=p, dropout=d, random_state=s) for p, d, s in
-              [("l1", 0.0, 0), ("l2", 0.2, 1), ("group", 0.1, 2), ("wd", 0.0, 3)]]
+    params = [
+        dict(penalty=p, dropout=d, random_state=s)
+        for p, d, s in [("l1", 0.0, 0), ("l2", 0.2, 1), ("group", 0.1, 2), ("wd", 0.0, 3)]
+    ]
 
     def fit(kw):
         with warnings.catch_warnings():
@@ -789,8 +1074,9 @@ def test_concurrent_fits_restore_the_blas_thread_limit_they_share():
     def fit(seed):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=20 + 7 * seed,
-                                     random_state=seed).fit(Xc, yc)
+            RegularizedMLPClassifier(
+                hidden_layer_sizes=(8,), max_iter=20 + 7 * seed, random_state=seed
+            ).fit(Xc, yc)
         return blas_threads()
 
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -871,32 +1157,48 @@ def _skops(est, tmp_path):
 ROUND_TRIPS = [_pickle, _joblib, _skops]
 
 PERSISTED = [
-    (RegularizedMLPClassifier, {"penalty": "l1", "dropout": 0.2, "early_stopping": True},
-     "labels"),
-    (RegularizedMLPClassifier, {"solver": "sgd", "learning_rate": "invscaling",
-                                "class_weight": {"ant": 1.0, "bee": 2.0, "cat": 0.5}}, "labels"),
+    (RegularizedMLPClassifier, {"penalty": "l1", "dropout": 0.2, "early_stopping": True}, "labels"),
+    (
+        RegularizedMLPClassifier,
+        {
+            "solver": "sgd",
+            "learning_rate": "invscaling",
+            "class_weight": {"ant": 1.0, "bee": 2.0, "cat": 0.5},
+        },
+        "labels",
+    ),
     (RegularizedMLPClassifier, {"early_stopping": True, "penalty": "group"}, "multilabel"),
-    (RegularizedMLPClassifier, {"solver": "lbfgs", "random_state": np.random.RandomState(0)},
-     "labels"),
-    (RegularizedMLPRegressor, {"penalty": "elasticnet", "dropblock": 0.2,
-                               "feature_shape": (2, 4), "block_size": (1, 2)}, "regression"),
+    (
+        RegularizedMLPClassifier,
+        {"solver": "lbfgs", "random_state": np.random.RandomState(0)},
+        "labels",
+    ),
+    (
+        RegularizedMLPRegressor,
+        {"penalty": "elasticnet", "dropblock": 0.2, "feature_shape": (2, 4), "block_size": (1, 2)},
+        "regression",
+    ),
     (RegularizedMLPRegressor, {"loss": "poisson", "penalty": "wd"}, "counts"),
 ]
 
 
 def _persist_data(kind):
-    Xc, yc = make_classification(n_samples=150, n_features=8, n_informative=5, n_classes=3,
-                                 random_state=0)
-    y = {"labels": np.array(["ant", "bee", "cat"])[yc],
-         "multilabel": np.column_stack([yc == 0, yc >= 1, Xc[:, 0] > 0]).astype(int),
-         "regression": Xc[:, :2] @ [1.0, -0.5],
-         "counts": np.random.default_rng(0).poisson(np.exp(0.3 * Xc[:, 0]))}[kind]
+    Xc, yc = make_classification(
+        n_samples=150, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    y = {
+        "labels": np.array(["ant", "bee", "cat"])[yc],
+        "multilabel": np.column_stack([yc == 0, yc >= 1, Xc[:, 0] > 0]).astype(int),
+        "regression": Xc[:, :2] @ [1.0, -0.5],
+        "counts": np.random.default_rng(0).poisson(np.exp(0.3 * Xc[:, 0])),
+    }[kind]
     return Xc.astype(np.float32) if kind == "regression" else Xc, y
 
 
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=["pickle", "joblib", "skops"])
-@pytest.mark.parametrize("Estimator, params, kind", PERSISTED,
-                         ids=[f"{E.__name__[14:]}-{k}" for E, _, k in PERSISTED])
+@pytest.mark.parametrize(
+    "Estimator, params, kind", PERSISTED, ids=[f"{E.__name__[14:]}-{k}" for E, _, k in PERSISTED]
+)
 def test_round_trip_gives_identical_predictions_and_training_continues(
     tmp_path, round_trip, Estimator, params, kind
 ):
@@ -940,8 +1242,9 @@ def _assert_same_predictions(a, b, X):
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=["pickle", "joblib", "skops"])
 def test_round_trip_of_a_partial_fit_model_then_warm_start(tmp_path, round_trip):
     X, y = _persist_data("labels")
-    clf = RegularizedMLPClassifier(hidden_layer_sizes=(6,), max_iter=3, warm_start=True,
-                                   random_state=0)
+    clf = RegularizedMLPClassifier(
+        hidden_layer_sizes=(6,), max_iter=3, warm_start=True, random_state=0
+    )
     clf.partial_fit(X, y, classes=["ant", "bee", "cat"])
     loaded = round_trip(clf, tmp_path)
     _assert_same_predictions(loaded, clf, X)
@@ -958,9 +1261,14 @@ def test_round_trip_of_a_partial_fit_model_then_warm_start(tmp_path, round_trip)
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("Estimator, method", [(RegularizedMLPRegressor, "predict"),
-                                               (RegularizedMLPClassifier, "predict_proba"),
-                                               (RegularizedMLPClassifier, "predict")])
+@pytest.mark.parametrize(
+    "Estimator, method",
+    [
+        (RegularizedMLPRegressor, "predict"),
+        (RegularizedMLPClassifier, "predict_proba"),
+        (RegularizedMLPClassifier, "predict"),
+    ],
+)
 def test_predict_peak_memory_is_one_chunk_not_n_samples_times_width(Estimator, method):
     """tracemalloc sees numpy's and numba's (NRT) allocations alike.
 

@@ -118,8 +118,10 @@ def rewrite_imports(source):
         ):
             names = [alias.name for alias in node.names]
             unknown = [
-                name for name, alias in zip(names, node.names)
-                if name not in REPLACEMENTS or alias.asname is not None
+                name
+                for name, alias in zip(names, node.names)
+                if name not in REPLACEMENTS
+                or alias.asname is not None
                 or node.module != "sklearn.neural_network"
             ]
             if unknown:
@@ -183,7 +185,8 @@ def global_random_seed(request):
 SKLEARN_TEST_PATH = sklearn_mlp_test_path()
 SKLEARN_TESTS = _import_rewritten(rewrite_imports(SKLEARN_TEST_PATH.read_text(encoding="utf-8")))
 SKLEARN_TEST_NAMES = sorted(
-    name for name, obj in vars(SKLEARN_TESTS).items()
+    name
+    for name, obj in vars(SKLEARN_TESTS).items()
     if (name.startswith("test_") and inspect.isfunction(obj))
     or (name.startswith("Test") and inspect.isclass(obj))
 )

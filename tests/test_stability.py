@@ -37,8 +37,9 @@ FAST = {"n_pairs": 5, "alphas": [1e-3, 1e-2, 3e-2, 1e-1], "random_state": 0}
 @pytest.fixture(scope="module")
 def classification():
     """400 samples, 12 columns, the first 3 informative."""
-    return make_classification(n_samples=400, n_features=12, n_informative=3, n_redundant=0,
-                               shuffle=False, random_state=0)
+    return make_classification(
+        n_samples=400, n_features=12, n_informative=3, n_redundant=0, shuffle=False, random_state=0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,14 @@ def test_selects_exactly_the_five_true_columns_of_friedman1():
 
 
 def test_selects_exactly_the_ten_informative_columns_of_make_classification():
-    X, y = make_classification(n_samples=5000, n_features=100, n_informative=10,
-                               n_redundant=0, shuffle=False, random_state=0)
+    X, y = make_classification(
+        n_samples=5000,
+        n_features=100,
+        n_informative=10,
+        n_redundant=0,
+        shuffle=False,
+        random_state=0,
+    )
     selector = StabilitySelection(n_jobs=2, random_state=0).fit(X, y)
     assert selector.get_support(indices=True).tolist() == list(range(10))
 
@@ -130,8 +137,9 @@ def test_a_smaller_target_narrows_the_region_toward_strong_alphas(classification
 def test_warns_and_uses_the_strongest_alpha_when_no_region_meets_the_target(classification):
     X, y = classification
     with pytest.warns(UserWarning, match="Add stronger values of λ"):
-        selector = StabilitySelection(n_pairs=2, alphas=[1e-4, 2e-4],
-                                      max_false_selections=0.5, random_state=0).fit(X, y)
+        selector = StabilitySelection(
+            n_pairs=2, alphas=[1e-4, 2e-4], max_false_selections=0.5, random_state=0
+        ).fit(X, y)
     assert selector.alpha_min_ == 2e-4
 
 
@@ -160,10 +168,13 @@ def test_unimodal_bound_matches_shah_samworth_constants():
 
 def test_union_sizes_count_features_selected_anywhere_in_the_region():
     # two halves, three values of λ (increasing), three features
-    selected = np.array([
-        [[1, 1, 1], [1, 0, 0], [0, 0, 0]],
-        [[1, 1, 0], [0, 1, 0], [0, 0, 1]],
-    ], dtype=bool)
+    selected = np.array(
+        [
+            [[1, 1, 1], [1, 0, 0], [0, 0, 0]],
+            [[1, 1, 0], [0, 1, 0], [0, 0, 1]],
+        ],
+        dtype=bool,
+    )
     # from λ_2: {}, {2} → 0.5; from λ_1: {0}, {1, 2} → 1.5; from λ_0: 3 and 3 → 3
     assert union_sizes(selected).tolist() == [3.0, 1.5, 0.5]
 
@@ -220,8 +231,9 @@ def test_same_random_state_same_result_for_any_n_jobs(classification):
 
 def test_template_estimator_is_left_unchanged(classification):
     X, y = classification
-    template = RegularizedMLPClassifier(penalty="group", hidden_layer_sizes=(8,), max_iter=10,
-                                        learning_rate_init=0.01)
+    template = RegularizedMLPClassifier(
+        penalty="group", hidden_layer_sizes=(8,), max_iter=10, learning_rate_init=0.01
+    )
     params = template.get_params()
     selector = StabilitySelection(template, **FAST).fit(X, y)
     assert template.get_params() == params
@@ -231,13 +243,21 @@ def test_template_estimator_is_left_unchanged(classification):
 
 def _filters():
     """The warnings filters, with their message and module patterns as strings."""
-    return [(action, getattr(message, "pattern", message), category,
-             getattr(module, "pattern", module), lineno)
-            for action, message, category, module, lineno in warnings.filters]
+    return [
+        (
+            action,
+            getattr(message, "pattern", message),
+            category,
+            getattr(module, "pattern", module),
+            lineno,
+        )
+        for action, message, category, module, lineno in warnings.filters
+    ]
 
 
-def test_fixed_budgets_warn_nothing_and_leave_the_warnings_filters_alone(classification,
-                                                                         monkeypatch):
+def test_fixed_budgets_warn_nothing_and_leave_the_warnings_filters_alone(
+    classification, monkeypatch
+):
     """Every path reaches max_iter on purpose and says nothing of it, in the worker
     threads too, through a thread-local switch: the process-wide warnings filters,
     which other threads read meanwhile, are the same before, during and after fit.
@@ -283,14 +303,17 @@ def test_sample_weight_of_ones_changes_nothing(classification):
 # -- bad input -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"threshold": 0.5}, "threshold"),
-    ({"threshold": 1.2}, "threshold"),
-    ({"n_pairs": 0}, "n_pairs"),
-    ({"max_false_selections": 0}, "max_false_selections"),
-    ({"path_max_iter": 0}, "path_max_iter"),
-    ({"alphas": 0}, "alphas"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"threshold": 0.5}, "threshold"),
+        ({"threshold": 1.2}, "threshold"),
+        ({"n_pairs": 0}, "n_pairs"),
+        ({"max_false_selections": 0}, "max_false_selections"),
+        ({"path_max_iter": 0}, "path_max_iter"),
+        ({"alphas": 0}, "alphas"),
+    ],
+)
 def test_out_of_range_parameters_raise(classification, params, match):
     X, y = classification
     with pytest.raises(InvalidParameterError, match=match):
@@ -304,12 +327,15 @@ def test_bad_alphas_raise(classification, alphas):
         StabilitySelection(alphas=alphas).fit(X, y)
 
 
-@pytest.mark.parametrize("estimator, match", [
-    (RegularizedMLPRegressor(penalty="l2"), "never sets the weights"),
-    (RegularizedMLPRegressor(penalty=None), "never sets the weights"),
-    (Lasso(), "RegularizedMLPClassifier or a RegularizedMLPRegressor"),
-    (RegularizedMLPRegressorCV(penalty="group"), "`alpha` is set along the path"),
-])
+@pytest.mark.parametrize(
+    "estimator, match",
+    [
+        (RegularizedMLPRegressor(penalty="l2"), "never sets the weights"),
+        (RegularizedMLPRegressor(penalty=None), "never sets the weights"),
+        (Lasso(), "RegularizedMLPClassifier or a RegularizedMLPRegressor"),
+        (RegularizedMLPRegressorCV(penalty="group"), "`alpha` is set along the path"),
+    ],
+)
 def test_estimators_that_cannot_select_raise(estimator, match):
     X, y = make_friedman1(n_samples=50, n_features=6, random_state=0)
     with pytest.raises(ValueError, match=match):
@@ -332,13 +358,17 @@ def test_a_class_with_one_sample_raises(classification):
 def test_bad_estimator_parameters_raise_the_estimators_error(classification):
     X, y = classification
     with pytest.raises(InvalidParameterError, match="learning_rate_init"):
-        StabilitySelection(RegularizedMLPClassifier(penalty="group", learning_rate_init=-1),
-                           **FAST).fit(X, y)
+        StabilitySelection(
+            RegularizedMLPClassifier(penalty="group", learning_rate_init=-1), **FAST
+        ).fit(X, y)
 
 
-@parametrize_with_checks([
-    StabilitySelection(n_pairs=2, alphas=[1e-3, 1e-2], max_false_selections=None,
-                       random_state=0),
-])
+@parametrize_with_checks(
+    [
+        StabilitySelection(
+            n_pairs=2, alphas=[1e-3, 1e-2], max_false_selections=None, random_state=0
+        ),
+    ]
+)
 def test_sklearn_compatible_selector(estimator, check):
     check(estimator)

@@ -58,8 +58,11 @@ CHILD = textwrap.dedent("""
 
 
 def _clean_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NUMBA_") and k not in ("PYTHONPATH", "SKLEARN_REG_PREBUILD")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NUMBA_") and k not in ("PYTHONPATH", "SKLEARN_REG_PREBUILD")
+    }
     return {**env, **extra}
 
 
@@ -77,15 +80,36 @@ def wheel(tmp_path_factory):
     # the PEP 517 hook that pip calls, run here (as --no-build-isolation does): the
     # kernels are compiled with this environment's numba, setuptools comes from a folder
     setuptools_dir = tmp / "setuptools"
-    out = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target",
-                          str(setuptools_dir), "setuptools>=77"],
-                         env=_clean_env(), capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--target",
+            str(setuptools_dir),
+            "setuptools>=77",
+        ],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
-    build = (f"import sys; sys.path[:0] = [{str(setuptools_dir)!r}, 'build_tools']; "
-             f"import backend; print(backend.build_wheel({str(tmp / 'dist')!r}))")
+    build = (
+        f"import sys; sys.path[:0] = [{str(setuptools_dir)!r}, 'build_tools']; "
+        f"import backend; print(backend.build_wheel({str(tmp / 'dist')!r}))"
+    )
     (tmp / "dist").mkdir()
-    out = subprocess.run([sys.executable, "-c", build], cwd=source, env=_clean_env(),
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", build],
+        cwd=source,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     (built,) = (tmp / "dist").glob("sklearn_reg-*.whl")
     return built
@@ -101,12 +125,29 @@ def venv(wheel, tmp_path_factory):
     root = tmp_path_factory.mktemp("venv") / "env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     python = root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
-                              "print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    out = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
-                          "--no-deps", "--no-index", str(wheel)],
-                         env=_clean_env(), capture_output=True, text=True, check=False)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(purelib, "dependencies.pth").write_text("\n".join(sorted(deps)) + "\n")
@@ -129,8 +170,14 @@ def _fit(python, tmp, pythonpath=None, numba_version=None, home=None):
     if pythonpath:
         env.update(PYTHONPATH=str(pythonpath))
     args = [numba_version] if numba_version else []
-    out = subprocess.run([str(python), "-c", CHILD, *args], cwd=tmp, env=env,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [str(python), "-c", CHILD, *args],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -148,8 +195,11 @@ def test_wheel_ships_generic_kernels_for_this_python_and_platform(wheel):
         names = archive.namelist()
     assert manifest["numba"] == numba.__version__
     assert manifest["cpu"] == ["generic", ""]
-    shipped = {f"sklearn_reg/_prebuilt/{folder}/{name}".replace("/./", "/")
-               for folder, files in manifest["files"].items() for name in files}
+    shipped = {
+        f"sklearn_reg/_prebuilt/{folder}/{name}".replace("/./", "/")
+        for folder, files in manifest["files"].items()
+        for name in files
+    }
     assert shipped <= set(names)
     assert any(name.endswith(".nbc") for name in shipped)
     assert not any("__pycache__" in name for name in names)
@@ -173,16 +223,17 @@ def _installed_copy(venv, tmp):
 def _assert_compiled_with_same_predictions(report, reference):
     assert report["compiled"], "nothing compiled: the shipped kernels were used"
     assert len(report["notices"]) == 1
-    assert np.array_equal(np.argmax(report["proba"], axis=1),
-                          np.argmax(reference["proba"], axis=1))
+    assert np.array_equal(np.argmax(report["proba"], axis=1), np.argmax(reference["proba"], axis=1))
     np.testing.assert_allclose(report["proba"], reference["proba"], rtol=1e-9, atol=1e-12)
 
 
 def test_edited_kernel_source_falls_back_to_compiling(venv, first_fit, tmp_path):
     site = _installed_copy(venv, tmp_path)
     # the module defining the most kernels
-    source = max(site.joinpath("sklearn_reg").glob("*.py"),
-                 key=lambda p: p.read_text().count("\n@jit") + p.read_text().count("\n@helper"))
+    source = max(
+        site.joinpath("sklearn_reg").glob("*.py"),
+        key=lambda p: p.read_text().count("\n@jit") + p.read_text().count("\n@helper"),
+    )
     with open(source, "a") as f:
         f.write("\n# edited after installation\n")
     report = _fit(venv, tmp_path, pythonpath=site)
@@ -211,7 +262,8 @@ def test_truncated_shipped_file_falls_back_to_compiling(venv, first_fit, tmp_pat
 
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
 def test_read_only_install_without_home_uses_the_shipped_kernels_without_warning(
-        venv, first_fit, tmp_path):
+    venv, first_fit, tmp_path
+):
     site = _installed_copy(venv, tmp_path)
     home = site / "nonexistent"  # a HOME that cannot be created
     if os.geteuid() == 0:  # root writes through permissions: stop it as test_cache does

@@ -35,8 +35,13 @@ LAMBDA = 1e-4
 
 #: parameters shared by both implementations: a fixed number of Adam epochs
 COMMON = dict(
-    hidden_layer_sizes=(100,), solver="adam", batch_size=BATCH_SIZE, max_iter=5,
-    tol=0.0, n_iter_no_change=10**9, random_state=0,
+    hidden_layer_sizes=(100,),
+    solver="adam",
+    batch_size=BATCH_SIZE,
+    max_iter=5,
+    tol=0.0,
+    n_iter_no_change=10**9,
+    random_state=0,
 )
 IMPLEMENTATIONS = ["sklearn_reg", "sklearn"]
 REGULARIZERS = ["none", "l2", "l1", "wd", "dropout"]
@@ -65,8 +70,11 @@ def make_estimator(implementation, regularizer="l2"):
 def make_data(n_samples=N_SAMPLES):
     """A 3-class problem with half of the features informative."""
     return make_classification(
-        n_samples=n_samples, n_features=N_FEATURES, n_informative=N_FEATURES // 2,
-        n_classes=N_CLASSES, random_state=0,
+        n_samples=n_samples,
+        n_features=N_FEATURES,
+        n_informative=N_FEATURES // 2,
+        n_classes=N_CLASSES,
+        random_state=0,
     )
 
 

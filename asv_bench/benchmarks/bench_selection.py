@@ -37,19 +37,24 @@ def make_data(task, n_samples, n_features, n_informative):
     """(X, y, informative columns) of Friedman #1 (5 informative columns, whatever
     ``n_informative``) or of ``make_classification`` (the first ``n_informative``)."""
     if task == "regression":
-        X, y = make_friedman1(n_samples=n_samples, n_features=n_features, noise=1.0,
-                              random_state=0)
+        X, y = make_friedman1(n_samples=n_samples, n_features=n_features, noise=1.0, random_state=0)
         return X, y, set(range(5))
-    X, y = make_classification(n_samples=n_samples, n_features=n_features,
-                               n_informative=n_informative, n_redundant=0, shuffle=False,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=0,
+        shuffle=False,
+        random_state=0,
+    )
     return X, y, set(range(n_informative))
 
 
 def warm_up(X, y):
     """One tiny fit, so that the numba kernels are loaded before timing."""
-    StabilitySelection(n_pairs=1, alphas=[1e-3, 1e-2], max_false_selections=None,
-                       random_state=0).fit(X[::10], y[::10])
+    StabilitySelection(
+        n_pairs=1, alphas=[1e-3, 1e-2], max_false_selections=None, random_state=0
+    ).fit(X[::10], y[::10])
 
 
 class Fit:
@@ -122,10 +127,13 @@ def main(repeats=3):
                 walls.append(time.perf_counter() - wall)
                 cpus.append(time.process_time() - cpu)
             selected = np.flatnonzero(selector.get_support()).tolist()
-            print(f"{task:14s} n_jobs={n_jobs}: wall {np.median(walls):5.1f} s, CPU "
-                  f"{np.median(cpus):5.1f} s (medians of {repeats}); selected {selected} "
-                  f"(exact: {set(selected) == informative}), bound "
-                  f"{selector.expected_false_selections_:.2f}", flush=True)
+            print(
+                f"{task:14s} n_jobs={n_jobs}: wall {np.median(walls):5.1f} s, CPU "
+                f"{np.median(cpus):5.1f} s (medians of {repeats}); selected {selected} "
+                f"(exact: {set(selected) == informative}), bound "
+                f"{selector.expected_false_selections_:.2f}",
+                flush=True,
+            )
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 
