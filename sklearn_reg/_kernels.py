@@ -18,14 +18,20 @@ argument it reads: numba prunes a branch whose condition tests an argument typed
 ``None`` (and only such a branch), so a dense fit without masks compiles no CSR and no
 mask code. Exactly one of ``X`` and ``data`` is ``None``.
 
+The training loop. :func:`train` runs many epochs per call without the GIL: each
+epoch (:func:`train_epoch`: shuffle, gather, masks, forward, loss, backward, optimizer
+step, prox), its loss, the learning-rate schedule, the stopping rule (:func:`stall`)
+and the divergence test, which undoes a diverged epoch; the state it updates is a
+:class:`~sklearn_reg._records.State` record.
+
 Compile time. numba compiles every called function as a library of its own, then links
 its optimized code into each caller and optimizes and emits the whole again, level after
-level. So the call tree is kept shallow: :func:`train_epoch` calls the forward pass, the
-loss, the backward pass and the optimizer step itself (no pass-through levels), one
-forward pass serves training and prediction, the tiny helpers (views, fills, copies)
-are loops written in place, and the functions that only compiled code calls are
-helpers (:data:`helper`), built without the Python and C entry points of a
-:data:`jit` kernel.
+level. So the call tree is kept shallow: the large stages (the epoch, the forward and
+backward passes, the optimizer step) are inlined into their callers at numba's IR level
+(:func:`~sklearn_reg._jit.inlined`), one forward pass serves training and prediction,
+the tiny helpers (views, fills, copies) are loops written in place, and the functions
+that only compiled code calls are helpers (:func:`~sklearn_reg._jit.helper`), built
+without the Python and C entry points of a :func:`~sklearn_reg._jit.jit` kernel.
 """
 
 import numpy as np
