@@ -37,7 +37,7 @@ without the Python and C entry points of a :func:`~sklearn_reg._jit.jit` kernel.
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
 
 from ._exp import exp
@@ -178,6 +178,13 @@ def gemm(typingctx, a, b, c, trans_a, trans_b):
         return context.get_dummy_value()
 
     return types.none(a, b, c, trans_a, trans_b), codegen
+
+
+if config.DISABLE_JIT:  # the kernels as plain Python (line coverage): the same product
+
+    def gemm(a, b, c, trans_a, trans_b):  # noqa: F811
+        """c ← op(a)·op(b), as the intrinsic computes it."""
+        np.dot(a.T if trans_a else a, b.T if trans_b else b, out=c)
 
 
 # ---------------------------------------------------------------------------
