@@ -24,7 +24,7 @@ from ._config import ACTIVATION_CODES, check_solver, configure, drop_rates_of, h
 from ._penalties import PENALTIES
 from ._records import EPOCHS, LR, STALLED, STEPS, Network, data_record, kernel_array
 from ._threads import blas_threads, exclusive_fit
-from ._train import Trainer, TrainingState, max_iter_reported_by_caller
+from ._train import Trainer, TrainingState, max_iter_reported_by_caller, validation_size
 
 #: output activation of each loss code
 _OUT_ACTIVATIONS = {
@@ -216,7 +216,7 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         estimator's)."""
         n_train = n_samples
         if self.early_stopping and self.solver != "lbfgs":
-            n_train -= int(np.ceil(self.validation_fraction * n_samples))
+            n_train -= validation_size(self.validation_fraction, n_samples)
         config = configure(self, list(self._units()), max(n_train, 1))
         state = TrainingState.load(self) if state is None else state
         return Trainer(config, state, self._score_predictions, self._stratify)

@@ -1,9 +1,10 @@
 """The frozen configuration of a fit, built once from the estimator's validated parameters.
 
 :func:`configure` checks what scikit-learn's parameter constraints cannot (layer sizes,
-dropout rates per layer, the input-mask layout against the input width, which
-regularizers a solver accepts) and turns the parameters into the kernels' records
-(:mod:`sklearn_reg._records`) and the few settings the trainer reads in Python.
+dropout rates per layer, the input-mask layout against the input width) and turns the
+parameters into the kernels' records (:mod:`sklearn_reg._records`) and the few settings
+the trainer reads in Python; :func:`check_solver` tells which regularizers a solver
+accepts.
 """
 
 import dataclasses
@@ -54,17 +55,12 @@ class TrainingConfig:
         except KeyError:
             raise AttributeError(name) from None
 
-    def with_alpha(self, alpha):
-        """The same configuration at another λ (a point of a regularization path)."""
-        params = {**self.params, "alpha": float(alpha)}
-        r = rates(params["penalty"], alpha, params["l1_ratio"])
-        return dataclasses.replace(
-            self, params=params, regularization=self.regularization._replace(**r._asdict())
-        )
-
 
 def configure(estimator, units, n_samples):
     """The :class:`TrainingConfig` of a fit of ``estimator`` on ``n_samples`` rows.
+
+    The solver's compatibility (:func:`check_solver`) is checked by the estimator before
+    it reads any data, once per fit.
 
     Parameters
     ----------
@@ -81,7 +77,6 @@ def configure(estimator, units, n_samples):
     """
     p = estimator.get_params(deep=False)
     drop_rates = drop_rates_of(p["dropout"], len(units) - 2)
-    check_solver(p, drop_rates)
     shape, block = input_masks(p, int(units[0]))
     masked = p["dropblock"] > 0 or p["spatial_dropout"] > 0
     regularization = Regularization(

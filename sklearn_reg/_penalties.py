@@ -18,6 +18,7 @@ Adding a penalty: one entry in :data:`PENALTIES`.
 """
 
 import math
+import textwrap
 from collections import namedtuple
 
 import numpy as np
@@ -194,8 +195,6 @@ def penalty_parameter_doc():
 
 
 def _bullet(name, text, width=88):
-    import textwrap
-
     label = "None" if name is None else repr(name)
     return textwrap.fill(
         f"- {label}: {text}", width, initial_indent=" " * 8, subsequent_indent=" " * 10

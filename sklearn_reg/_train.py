@@ -61,6 +61,11 @@ def max_iter_reported_by_caller():
         _quiet.max_iter = before
 
 
+def validation_size(fraction, n_samples):
+    """Rows held out by early stopping: ⌈fraction·n⌉, as ``train_test_split`` takes them."""
+    return int(np.ceil(fraction * n_samples))
+
+
 def constant_loss(Y, sw, loss):
     """Mean loss of the best constant prediction: the scale against which divergence is told."""
     with np.errstate(over="ignore", invalid="ignore"):  # huge targets: an infinite scale
@@ -399,15 +404,13 @@ class Trainer:
 
     def _divergence(self, data_loss):
         """Why the epoch the kernel undid diverged."""
-        if not np.isfinite(data_loss):
-            return "the loss or the weights became non-finite"
-        scale = self.state.counters[SCALE]
-        if data_loss > DIVERGENCE_FACTOR * scale:
+        scale, factor = self.state.counters[SCALE], self.config.stopping.divergence_factor
+        if np.isfinite(data_loss) and data_loss > factor * scale:
             return (
                 f"the training loss {data_loss:.3g} exploded to more than "
-                f"{DIVERGENCE_FACTOR:g} times where the fit started ({scale:.3g})"
+                f"{factor:g} times where the fit started ({scale:.3g})"
             )
-        return "the loss or the weights became non-finite"  # finite loss, non-finite weights
+        return "the loss or the weights became non-finite"
 
     def _count_diverged_epoch(self, n_samples, problem):
         """With early stopping a diverged epoch counts, scored NaN, as in scikit-learn."""
@@ -472,7 +475,7 @@ class Trainer:
     def validation_split(self, X, Y, sw, rs):
         """(X, Y, sw) for training and the held-out (X, Y, sw) of early stopping."""
         fraction = self.config.validation_fraction
-        n_samples, n_val = X.shape[0], int(np.ceil(fraction * X.shape[0]))
+        n_samples, n_val = X.shape[0], validation_size(fraction, X.shape[0])
         split = (
             f"early_stopping holds out validation_fraction={fraction} of "
             f"the {n_samples} samples: {n_val} for validation, {n_samples - n_val} for "
