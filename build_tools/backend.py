@@ -1,7 +1,8 @@
 """The build backend of sklearn_reg: setuptools, plus the build of the shipped kernels.
 
 A wheel (``pip install .``, ``pip wheel .``, ``python -m build``) ships the numba
-kernels compiled for a generic CPU in ``sklearn_reg/_prebuilt``, so that no user's first
+kernels compiled for a generic CPU in ``sklearn_reg/_prebuilt`` (and, on x86-64, for
+x86-64-v3 CPUs in ``_prebuilt/x86-64-v3``), so that no user's first
 ``fit`` compiles (see ``sklearn_reg/_jit.py``). Compiling them means importing the
 package, so a wheel build needs the package's own dependencies (numba, numpy, SciPy,
 scikit-learn): this backend adds them to the build requirements, only when the kernels
@@ -12,6 +13,7 @@ The hook itself is :class:`BuildPy`, the ``build_py`` command of ``setup.py``.
 """
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -56,12 +58,20 @@ class KernelDistribution(Distribution):
         return prebuild_enabled()
 
 
+#: the CPU tiers a wheel ships: (folder below ``_prebuilt``, numba's CPU settings)
+TIERS = [(".", {"NUMBA_CPU_NAME": "generic"})]
+if platform.machine().lower() in ("x86_64", "amd64"):
+    TIERS.append(("x86-64-v3", {"NUMBA_CPU_NAME": "x86-64-v3", "NUMBA_CPU_FEATURES": ""}))
+
+
 class BuildPy(build_py):
     """``build_py``, then ``python -m sklearn_reg.compile --into`` on the built copy.
 
-    The compile runs in a fresh process with ``NUMBA_CPU_NAME=generic``, an empty
-    ``NUMBA_CACHE_DIR`` and the build folder first on ``PYTHONPATH``, so the cache files
-    are keyed on exactly the sources that go into the wheel. Skipped for editable
+    One compile per CPU tier of :data:`TIERS`, side by side, each in a fresh process with
+    the tier's ``NUMBA_CPU_NAME``, an empty ``NUMBA_CACHE_DIR`` and the build folder
+    first on ``PYTHONPATH``, so the cache files are keyed on exactly the sources that go
+    into the wheel. The generic tier must build; a tier that this machine cannot run
+    (the compile runs its code) is left out with a message. Skipped for editable
     installs (the sources change under them; kernels compile on first use as in any
     source checkout) and when ``SKLEARN_REG_PREBUILD=0``.
     """
@@ -72,33 +82,45 @@ class BuildPy(build_py):
             return
         target = os.path.abspath(os.path.join(self.build_lib, "sklearn_reg", "_prebuilt"))
         shutil.rmtree(target, ignore_errors=True)
+        print(
+            "sklearn_reg: compiling the numba kernels for "
+            f"{', '.join(env['NUMBA_CPU_NAME'] for _, env in TIERS)} CPUs (1-3 min; "
+            f"{SWITCH}=0 skips it)",
+            file=sys.stderr,
+            flush=True,
+        )
         with tempfile.TemporaryDirectory(prefix="sklearn_reg-prebuild-") as scratch:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
-            path = [os.path.dirname(os.path.dirname(target)), env.get("PYTHONPATH", "")]
-            env.update(
-                NUMBA_CPU_NAME="generic",
-                NUMBA_CACHE_DIR=os.path.join(scratch, "cache"),
-                PYTHONDONTWRITEBYTECODE="1",
-                PYTHONPATH=os.pathsep.join(filter(None, path)),
-            )
-            print(
-                "sklearn_reg: compiling the numba kernels for a generic CPU (1-3 min; "
-                f"{SWITCH}=0 skips it)",
-                file=sys.stderr,
-                flush=True,
-            )
-            out = subprocess.run(
-                [sys.executable, "-m", "sklearn_reg.compile", "--into", target],
-                cwd=scratch,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        if out.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            raise RuntimeError(
-                "sklearn_reg: compiling the shipped kernels failed; build without them "
-                f"(they then compile on first use) with {SWITCH}=0.\n{out.stdout}{out.stderr}"
-            )
-        print(out.stdout.strip(), file=sys.stderr, flush=True)
+            runs = [self._compile(target, folder, cpu, scratch) for folder, cpu in TIERS]
+            results = [(folder, *run.communicate(), run.returncode) for folder, run in runs]
+        for folder, stdout, stderr, status in results:
+            if status == 0:
+                print(stdout.strip(), file=sys.stderr, flush=True)
+            elif folder != ".":
+                shutil.rmtree(os.path.join(target, folder), ignore_errors=True)
+                print(f"sklearn_reg: no {folder} kernels: {stderr.strip()}", file=sys.stderr)
+            else:
+                shutil.rmtree(target, ignore_errors=True)
+                raise RuntimeError(
+                    "sklearn_reg: compiling the shipped kernels failed; build without them "
+                    f"(they then compile on first use) with {SWITCH}=0.\n{stdout}{stderr}"
+                )
+
+    @staticmethod
+    def _compile(target, folder, cpu, scratch):
+        """Start the compile of one tier into ``target/folder``: (folder, process)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+        path = [os.path.dirname(os.path.dirname(target)), env.get("PYTHONPATH", "")]
+        cwd = os.path.join(scratch, folder.strip(".") or "generic")
+        os.makedirs(cwd)
+        env.update(
+            cpu,
+            NUMBA_CACHE_DIR=os.path.join(cwd, "cache"),
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONPATH=os.pathsep.join(filter(None, path)),
+        )
+        destination = os.path.normpath(os.path.join(target, folder))
+        command = [sys.executable, "-m", "sklearn_reg.compile", "--into", destination]
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        return folder, process

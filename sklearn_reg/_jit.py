@@ -8,11 +8,14 @@ Each kernel's compiled code is looked up, per signature, in three places, first 
 2. the package's ``__pycache__`` when numba caches elsewhere (kernels compiled ahead of
    use by ``python -m sklearn_reg.compile`` run by whoever installed the package), read
    only, as numba itself reads a cache only where it can write;
-3. the kernels shipped in the package, ``sklearn_reg/_prebuilt/``: compiled when the
-   wheel was built, for a generic CPU of the platform (``NUMBA_CPU_NAME=generic``, code
-   that runs on any CPU of the architecture). numba's index key holds the CPU's name
-   and features (``CPUCodegen.magic_tuple``); for this folder they are replaced by the
-   generic ones recorded in its manifest, ``_prebuilt/manifest.json``.
+3. the kernels shipped in the package, ``sklearn_reg/_prebuilt/``, compiled when the
+   wheel was built in tiers, the fastest this CPU can run first: on x86-64 CPUs with
+   AVX2 and FMA (x86-64-v3: Intel since 2013, AMD since 2015) code for that level,
+   ``_prebuilt/x86-64-v3/``, then code for a generic CPU of the platform, ``_prebuilt/``
+   itself (``NUMBA_CPU_NAME=generic``: code that runs on any CPU of the architecture).
+   numba's index key holds the CPU's name and features (``CPUCodegen.magic_tuple``);
+   for these folders they are replaced by the tier's, recorded in its manifest,
+   ``manifest.json``.
 
 The read-only folders are used only when the manifest names this numba and Python
 version and every file's SHA-256 digest matches; numba's index then also checks the
@@ -22,10 +25,10 @@ writer can leave it pointing at another signature's data: numba issue #4807). An
 else (another numba, Python or platform, an edited source, a truncated or corrupt
 file) is a miss: numba compiles and saves in location 1, as without shipped kernels.
 
-Generic code runs the epochs of ``asv_bench/compare.py`` 1.4-1.5x slower than code for
-the host CPU (no AVX), so location 1 comes first: ``python -m sklearn_reg.compile``
-compiles host code there, ignoring the shipped kernels, and every later process runs
-that instead.
+Generic code runs the epochs of ``asv_bench/compare.py`` about 1.3x slower than code
+for the host CPU (no AVX); x86-64-v3 code runs them as fast as host code. Location 1
+still comes first: ``python -m sklearn_reg.compile`` compiles host code there, ignoring
+the shipped kernels, and every later process runs that instead.
 
 When numba finds no writable location at all (a read-only installation run by a user
 without a writable home, as in many containers), the kernels are cached in a per-user
@@ -70,7 +73,8 @@ fallback_directory = None
 #: the package's folder; kernels of modules below it can come from :data:`PREBUILT_DIR`
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-#: the kernels shipped in the package, compiled for a generic CPU when it was built
+#: the kernels shipped in the package, compiled when it was built: the generic tier, and
+#: the other tiers in subfolders named after their CPU (:func:`tier_folder`)
 PREBUILT_DIR = os.path.join(PACKAGE_DIR, "_prebuilt")
 
 #: the file of :data:`PREBUILT_DIR` that says for what its kernels were compiled
@@ -78,6 +82,16 @@ MANIFEST = "manifest.json"
 
 #: the CPU part (name, features) of numba's key of code that runs on any CPU
 GENERIC_CPU = ("generic", "")
+
+#: the CPU part of numba's key of code for x86-64 CPUs with AVX2 and FMA (the psABI's
+#: micro-architecture level x86-64-v3), shipped beside the generic code on x86-64
+X86_64_V3 = ("x86-64-v3", "")
+
+#: the LLVM features that x86-64-v3 code may use beyond x86-64's (levels v2 and v3)
+X86_64_V3_FEATURES = (
+    *("cx16", "sahf", "popcnt", "sse3", "sse4.1", "sse4.2", "ssse3"),
+    *("avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe", "xsave"),
+)
 
 #: whether the shipped kernels are read; ``SKLEARN_REG_SHIPPED_KERNELS=0`` turns them off
 #: (then numba compiles code for this CPU on first use, as in a source checkout), and
@@ -157,6 +171,8 @@ class KernelCache(caching._Cache):
         self._writable = writable
         self._read_only = _read_only_folders(py_func, writable)
         self._enabled = True
+        #: where each signature loaded in this process came from (:meth:`load_overload`)
+        self.origins = {}
 
     def __repr__(self):
         return f"<KernelCache py_func={self._py_func.__qualname__!r}>"
@@ -174,6 +190,7 @@ class KernelCache(caching._Cache):
         if self._writable is not None:
             cres = self._writable.load_overload(sig, target_context)
             if cres is not None:
+                self.origins[sig] = "numba's cache"
                 return cres
         codegen = target_context.codegen()
         for folder in self._read_only:
@@ -181,6 +198,7 @@ class KernelCache(caching._Cache):
                 continue
             cres = folder.load(sig, codegen, target_context)
             if cres is not None:
+                self.origins[sig] = folder.origin
                 return cres
         return None
 
@@ -269,8 +287,8 @@ class _ReadOnlyFolder:
     file : _CheckedIndexFile
         Its index and data files there.
     cpu : tuple or None
-        The CPU part of numba's key for the files (name, features), or None for the
-        CPU of this process.
+        The CPU part of numba's key for the files (name, features) of a shipped tier,
+        or None for the CPU of this process (the package's ``__pycache__``).
     """
 
     def __init__(self, py_func, file, cpu=None):
@@ -278,6 +296,7 @@ class _ReadOnlyFolder:
         self._file = file
         self._cpu = cpu
         self.shipped = cpu is not None
+        self.origin = "__pycache__" if cpu is None else f"shipped {cpu[0]}"
 
     def load(self, sig, codegen, target_context):
         """The compiled code of ``sig``, or None."""
@@ -335,16 +354,57 @@ def _read_only_folders(py_func, writable):
     pycache = _package_cache(py_func)
     if writable is None or os.path.abspath(writable.cache_path) != pycache:
         folders.append(_ReadOnlyFolder(py_func, _CheckedIndexFile(pycache, base, stamp)))
-    manifest = shipped_manifest()
-    shipped = _shipped_folder(py_func)
-    if manifest is not None and shipped is not None:
-        digests = manifest["files"].get(os.path.relpath(shipped, PREBUILT_DIR), {})
-        folders.append(
-            _ReadOnlyFolder(
-                py_func, _CheckedIndexFile(shipped, base, stamp, digests), cpu=GENERIC_CPU
+    for cpu in shipped_tiers():
+        manifest = shipped_manifest(cpu)
+        shipped = _shipped_folder(py_func, cpu)
+        if manifest is not None and shipped is not None:
+            digests = manifest["files"].get(os.path.relpath(shipped, tier_folder(cpu)), {})
+            folders.append(
+                _ReadOnlyFolder(py_func, _CheckedIndexFile(shipped, base, stamp, digests), cpu)
             )
-        )
     return folders
+
+
+def shipped_tiers():
+    """The CPUs of the shipped tiers that this process can run, the fastest first.
+
+    Returns
+    -------
+    tiers : list of tuple
+        :data:`X86_64_V3` if this is an x86-64 CPU with all of
+        :data:`X86_64_V3_FEATURES`, then :data:`GENERIC_CPU`.
+    """
+    return [X86_64_V3, GENERIC_CPU] if _runs_x86_64_v3() else [GENERIC_CPU]
+
+
+@functools.lru_cache(maxsize=None)
+def _runs_x86_64_v3():
+    from llvmlite import binding
+
+    try:
+        if not binding.get_process_triple().startswith("x86_64"):
+            return False
+        features = binding.get_host_cpu_features()
+    except RuntimeError:  # features unknown: only the generic tier is safe
+        return False
+    return all(features.get(name, False) for name in X86_64_V3_FEATURES)
+
+
+def tier_folder(cpu):
+    """The folder of the shipped kernels compiled for ``cpu``.
+
+    Parameters
+    ----------
+    cpu : tuple
+        The CPU part of numba's key, (name, features).
+
+    Returns
+    -------
+    folder : str
+        :data:`PREBUILT_DIR` for :data:`GENERIC_CPU`, else its subfolder named after the
+        CPU, such as ``_prebuilt/x86-64-v3``.
+    """
+    return PREBUILT_DIR if tuple(cpu) == tuple(GENERIC_CPU) else os.path.join(PREBUILT_DIR, cpu[0])
 
 
 def filename_base(py_func):
@@ -374,13 +434,13 @@ def _package_cache(py_func):
     )
 
 
-def _shipped_folder(py_func):
-    """The folder of :data:`PREBUILT_DIR` for the kernel's module, or None if not ours."""
+def _shipped_folder(py_func, cpu):
+    """The folder of the ``cpu`` tier for the kernel's module, or None if not ours."""
     source_dir = os.path.dirname(os.path.abspath(py_func.__code__.co_filename))
     relative = os.path.relpath(source_dir, PACKAGE_DIR)
     if relative.startswith(os.pardir) or os.path.isabs(relative):
         return None
-    return os.path.normpath(os.path.join(PREBUILT_DIR, relative))
+    return os.path.normpath(os.path.join(tier_folder(cpu), relative))
 
 
 def interpreter_tag():
@@ -402,7 +462,7 @@ def interpreter_tag():
 
 
 @functools.lru_cache(maxsize=None)
-def _read_manifest(path, numba_version, package_dir, modified):
+def _read_manifest(path, cpu, numba_version, package_dir, modified):
     """The manifest at ``path`` if it fits; read once per file version (the arguments)."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -412,7 +472,7 @@ def _read_manifest(path, numba_version, package_dir, modified):
             isinstance(manifest, dict)
             and isinstance(manifest.get("files"), dict)
             and all(manifest.get(k) == v for k, v in tag.items())
-            and tuple(manifest.get("cpu", ())) == GENERIC_CPU
+            and tuple(manifest.get("cpu", ())) == tuple(cpu)
             and manifest.get("sources") == source_digests()
         ):
             return None
@@ -444,29 +504,36 @@ def source_digests():
     return digests
 
 
-def shipped_manifest():
-    """The manifest of the shipped kernels if they fit this process, else None.
+def shipped_manifest(cpu=None):
+    """The manifest of a tier of shipped kernels if it fits this process, else None.
+
+    Parameters
+    ----------
+    cpu : tuple, optional
+        The tier's CPU (:func:`shipped_tiers`); default :data:`GENERIC_CPU`.
 
     Returns
     -------
     manifest : dict or None
-        ``files`` maps each folder of :data:`PREBUILT_DIR` (relative to it) to its files
+        ``files`` maps each folder of the tier (relative to it) to its files
         and their SHA-256 digests; the keys of :func:`interpreter_tag` and ``cpu`` say
         what the kernels were compiled for. None when there are no shipped kernels or
         they were compiled for another numba, Python or platform.
     """
-    path = os.path.join(PREBUILT_DIR, MANIFEST)
+    cpu = tuple(GENERIC_CPU if cpu is None else cpu)
+    path = os.path.join(tier_folder(cpu), MANIFEST)
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return _read_manifest(path, numba.__version__, PACKAGE_DIR, (st.st_mtime_ns, st.st_size))
+    modified = (st.st_mtime_ns, st.st_size)
+    return _read_manifest(path, cpu, numba.__version__, PACKAGE_DIR, modified)
 
 
-def save_shipped(destination, dispatchers):
-    """Copy the generic-CPU cache files of ``dispatchers`` with a manifest to ``destination``.
+def save_shipped(destination, dispatchers, cpu=None):
+    """Copy the cache files of ``dispatchers`` for ``cpu`` with a manifest to ``destination``.
 
-    ``destination`` becomes a folder like :data:`PREBUILT_DIR`: one subfolder per
+    ``destination`` becomes a tier folder (:func:`tier_folder`): one subfolder per
     kernel folder of the package (``.`` for the package itself) holding each kernel's
     index (``.nbi``) and data (``.nbc``) files, and :data:`MANIFEST`, which names the
     numba, Python and platform, the digest of every source file (:func:`source_digests`)
@@ -477,8 +544,11 @@ def save_shipped(destination, dispatchers):
     destination : str
         A folder, created if missing.
     dispatchers : list of numba.core.registry.CPUDispatcher
-        Kernels made by :func:`jit`, compiled in this process with
-        ``NUMBA_CPU_NAME=generic``; those with no compiled signature are left out.
+        Kernels made by :func:`jit`, compiled in this process for ``cpu`` (with
+        ``NUMBA_CPU_NAME`` and ``NUMBA_CPU_FEATURES`` set to it); those with no compiled
+        signature are left out.
+    cpu : tuple, optional
+        The tier's CPU part of numba's key; default :data:`GENERIC_CPU`.
 
     Returns
     -------
@@ -489,22 +559,23 @@ def save_shipped(destination, dispatchers):
     ------
     RuntimeError
         If a compiled signature is missing from a kernel's cache in numba's location,
-        or is not generic-CPU code: the shipped kernels would be incomplete or wrong.
+        or is not code for ``cpu``: the shipped kernels would be incomplete or wrong.
     """
+    cpu = tuple(GENERIC_CPU if cpu is None else cpu)
     files = {}
     for dispatcher in dispatchers:
         if not dispatcher.signatures:
             continue
         writable = getattr(getattr(dispatcher, "_cache", None), "_writable", None)
         overloads = writable._cache_file._load_index() if writable is not None else {}
-        keys = [key for key in overloads if tuple(key[1][1:]) == GENERIC_CPU]
+        keys = [key for key in overloads if tuple(key[1][1:]) == cpu]
         missing = set(map(tuple, dispatcher.signatures)) - {tuple(key[0]) for key in keys}
         if missing:
             raise RuntimeError(
                 f"numba's cache of {dispatcher.py_func.__qualname__} lacks "
-                f"generic-CPU code for {sorted(map(str, missing))}."
+                f"{cpu[0]}-CPU code for {sorted(map(str, missing))}."
             )
-        folder = os.path.relpath(_shipped_folder(dispatcher.py_func), PREBUILT_DIR)
+        folder = os.path.relpath(_shipped_folder(dispatcher.py_func, cpu), tier_folder(cpu))
         os.makedirs(os.path.join(destination, folder), exist_ok=True)
         index = os.path.basename(writable._cache_file._index_path)
         for name in [index, *sorted({overloads[key] for key in keys})]:
@@ -514,7 +585,7 @@ def save_shipped(destination, dispatchers):
                 files.setdefault(folder, {})[name] = hashlib.sha256(f.read()).hexdigest()
     manifest = {
         **interpreter_tag(),
-        "cpu": list(GENERIC_CPU),
+        "cpu": list(cpu),
         "sources": source_digests(),
         "files": files,
     }
@@ -527,8 +598,9 @@ def _has_ready_made(py_func):
     """Whether the kernel has compiled code in a read-only folder (then nothing compiles)."""
     base = filename_base(py_func)
     folders = [_package_cache(py_func)]
-    if shipped_manifest() is not None and _shipped_folder(py_func) is not None:
-        folders.append(_shipped_folder(py_func))
+    for cpu in shipped_tiers():
+        if shipped_manifest(cpu) is not None and _shipped_folder(py_func, cpu) is not None:
+            folders.append(_shipped_folder(py_func, cpu))
     return any(os.path.exists(os.path.join(folder, f"{base}.nbi")) for folder in folders)
 
 

@@ -2,11 +2,11 @@
 
 An installation from a source checkout (or with another numba than its wheel was built
 with) compiles its kernels at the first ``fit``, which takes about half a minute; numba
-then caches them on disk. A wheel ships them compiled for a generic CPU, which runs the
-epochs 1.4-1.5x slower than code for the host CPU. Run this command once where the
-package is installed (a container image build, a CI cache step, each cluster worker)
-so that no user's first fit compiles, and every process runs host-CPU code (it ignores
-the shipped kernels, and numba's cache is read before them)::
+then caches them on disk. A wheel ships them compiled for x86-64 CPUs with AVX2 and FMA
+(as fast as host code) and for a generic CPU (about 1.3x slower epochs). Run this
+command once where the package is installed (a container image build, a CI cache step,
+each cluster worker) so that no user's first fit compiles, and every process runs
+host-CPU code (it ignores the shipped kernels, and numba's cache is read before them)::
 
     python -m sklearn_reg.compile                 # float64 and float32
     python -m sklearn_reg.compile --dtype float64
@@ -18,9 +18,10 @@ compiled and how long it took. The cache lives where numba puts it: the package'
 ``__pycache__``, or ``NUMBA_CACHE_DIR`` if set (see the documentation page
 "First run and deployment").
 
-Building the package runs ``python -m sklearn_reg.compile --into DIR`` with
-``NUMBA_CPU_NAME=generic``: the same fits, whose cache files are then copied with a
-manifest into ``DIR``, the ``_prebuilt`` folder that ships in the wheel (see
+Building the package runs ``python -m sklearn_reg.compile --into DIR`` once per shipped
+CPU tier, with ``NUMBA_CPU_NAME=generic`` and (on x86-64 CPUs that run it)
+``NUMBA_CPU_NAME=x86-64-v3``: the same fits, whose cache files are then copied with a
+manifest into ``DIR``, the tier's folder of ``_prebuilt`` that ships in the wheel (see
 :mod:`sklearn_reg._jit`).
 """
 
@@ -80,8 +81,8 @@ def _fit_and_predict(dtype, sparse):
 def compile_kernels(dtypes=DTYPES, layouts=("dense", "CSR"), verbose=False):
     """Compile (or load from numba's cache) every kernel for ``dtypes`` and ``layouts``.
 
-    Code for this CPU: the kernels shipped in the wheel (generic CPU) are not read
-    meanwhile, so that numba's cache receives the faster host-CPU code.
+    Code for this CPU: the kernels shipped in the wheel are not read meanwhile, so that
+    numba's cache receives host-CPU code.
 
     Parameters
     ----------
@@ -146,18 +147,21 @@ def _compile_case(dtype, layout, kernel_ids, verbose):
 
 
 def write_prebuilt(destination):
-    """Compile every kernel for a generic CPU and copy numba's files into ``destination``.
+    """Compile every kernel for a shipped CPU tier and copy numba's files into ``destination``.
 
-    The process must run with ``NUMBA_CPU_NAME=generic`` (numba reads it at import) and
-    should use an empty ``NUMBA_CACHE_DIR``. ``destination`` receives one folder per
-    kernel folder of the package (``.`` for the package itself) holding each kernel's
-    index (``.nbi``) and data (``.nbc``) files, and :data:`sklearn_reg._jit.MANIFEST`,
-    which names the numba, Python and platform and each file's SHA-256 digest.
+    The process must run with ``NUMBA_CPU_NAME`` and ``NUMBA_CPU_FEATURES`` naming a
+    tier (numba reads them at import): ``generic`` (features unset), or ``x86-64-v3``
+    with ``NUMBA_CPU_FEATURES=""``; it should use an empty ``NUMBA_CACHE_DIR``.
+    ``destination`` receives one folder per kernel folder of the package (``.`` for the
+    package itself) holding each kernel's index (``.nbi``) and data (``.nbc``) files, and
+    :data:`sklearn_reg._jit.MANIFEST`, which names the numba, Python, platform and CPU
+    and each file's SHA-256 digest.
 
     Parameters
     ----------
     destination : str
-        A folder, created if missing; usually ``sklearn_reg/_prebuilt`` of a build.
+        A folder, created if missing; usually ``sklearn_reg/_prebuilt`` of a build (the
+        generic tier) or its subfolder ``x86-64-v3``.
 
     Returns
     -------
@@ -167,18 +171,20 @@ def write_prebuilt(destination):
     Raises
     ------
     RuntimeError
-        If numba does not compile for the generic CPU, or a signature that the fits
-        compiled is missing from numba's cache (then the shipped kernels would be
-        incomplete).
+        If numba does not compile for a shipped tier, this CPU cannot run the tier's
+        code (the fits run it), or a signature that the fits compiled is missing from
+        numba's cache (then the shipped kernels would be incomplete).
     """
     cpu = (str(numba.config.CPU_NAME).lower(), numba.config.CPU_FEATURES)
-    if cpu != _jit.GENERIC_CPU:
+    if cpu not in (_jit.GENERIC_CPU, _jit.X86_64_V3):
         raise RuntimeError(
-            "write_prebuilt needs the environment variable "
-            "NUMBA_CPU_NAME=generic (and no NUMBA_CPU_FEATURES)."
+            "write_prebuilt needs the environment variable NUMBA_CPU_NAME=generic (and no "
+            'NUMBA_CPU_FEATURES), or NUMBA_CPU_NAME=x86-64-v3 and NUMBA_CPU_FEATURES="".'
         )
+    if cpu not in _jit.shipped_tiers():
+        raise RuntimeError(f"this CPU cannot run {cpu[0]} code, which the fits run.")
     compile_kernels()
-    return _jit.save_shipped(destination, _jit.kernels)
+    return _jit.save_shipped(destination, _jit.kernels, cpu)
 
 
 def cache_location():
@@ -224,8 +230,8 @@ def main(argv=None):
         "--into",
         metavar="DIR",
         help="also copy the compiled kernels with a manifest into DIR, as the "
-        "package build does for its _prebuilt folder (needs "
-        "NUMBA_CPU_NAME=generic)",
+        "package build does for each tier of its _prebuilt folder (needs "
+        "NUMBA_CPU_NAME=generic, or NUMBA_CPU_NAME=x86-64-v3 and NUMBA_CPU_FEATURES='')",
     )
     args = parser.parse_args(argv)
     dtypes = DTYPES if args.dtype == "all" else (args.dtype,)
@@ -239,7 +245,8 @@ def main(argv=None):
             print(f"error: {error}", file=sys.stderr)
             return 1
         print(
-            f"sklearn_reg {__version__}: {n_files} cache files of generic-CPU kernels in "
+            f"sklearn_reg {__version__}: {n_files} cache files of "
+            f"{numba.config.CPU_NAME}-CPU kernels in "
             f"{args.into} ({time.perf_counter() - start:.1f} s)"
         )
         return 0

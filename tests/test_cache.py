@@ -297,6 +297,7 @@ def test_shipped_kernel_is_loaded_without_compiling(shipped_probe, tmp_path):
     user = load()
     assert (user.twice(21), user.twice(2.5)) == (42, 5.0)
     assert _stats(user.twice) == (2, 0)
+    assert set(user.twice._cache.origins.values()) == {f"shipped {_host_cpu()[0]}"}
     assert user.twice.stats.cache_path.startswith(str(tmp_path / "user-cache"))
     assert not any((tmp_path / "user-cache").rglob("*.nbi"))  # nothing to save
 
@@ -397,6 +398,27 @@ def test_damaged_user_cache_files_fall_back_to_compiling(tmp_path, monkeypatch, 
     assert (user.twice(21), user.twice(2.5)) == (42, 5.0)
     assert type(user.twice(21)) is int
     assert _stats(user.twice) == (0, 2)
+
+
+@pytest.mark.parametrize("runs_v3", [True, False])
+def test_x86_64_v3_tier_is_read_before_the_generic_one_where_the_cpu_runs_it(
+    monkeypatch, runs_v3
+):
+    monkeypatch.setattr(_jit, "_runs_x86_64_v3", lambda: runs_v3)
+    expected = [("x86-64-v3", ""), ("generic", "")] if runs_v3 else [("generic", "")]
+    assert _jit.shipped_tiers() == expected
+    assert _jit.tier_folder(_jit.GENERIC_CPU) == _jit.PREBUILT_DIR
+    assert _jit.tier_folder(_jit.X86_64_V3) == os.path.join(_jit.PREBUILT_DIR, "x86-64-v3")
+
+
+def test_shipped_manifest_of_another_cpu_tier_is_not_read(shipped_probe, monkeypatch):
+    folder, load = shipped_probe
+    assert _jit.shipped_manifest() is not None
+    monkeypatch.setattr(_jit, "GENERIC_CPU", ("generic", ""))  # the probe's files: host CPU
+    assert _jit.shipped_manifest() is None
+    user = load()
+    assert user.twice(21) == 42
+    assert _stats(user.twice) == (0, 1)  # nothing shipped fits: numba compiled it
 
 
 def test_shipped_manifest_is_none_without_shipped_kernels(tmp_path, monkeypatch):

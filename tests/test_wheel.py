@@ -22,6 +22,8 @@ import numba
 import numpy as np
 import pytest
 
+from sklearn_reg import _jit
+
 ROOT = Path(__file__).parents[1]
 
 #: fits and predicts; prints the kernels numba compiled, the notices and the predictions.
@@ -50,6 +52,7 @@ CHILD = textwrap.dedent("""
                             if ev.is_start and is_kernel(ev.data["dispatcher"])}),
         "loaded": sorted(_jit.filename_base(k.py_func) for k in _jit.kernels
                          if sum(k.stats.cache_hits.values())),
+        "origins": sorted({o for k in _jit.kernels for o in k._cache.origins.values()}),
         "notices": [str(w.message) for w in caught if w.category.__name__ == "CompileNotice"],
         "warnings": sorted({w.category.__name__ for w in caught}),
         "proba": proba.tolist(),
@@ -188,16 +191,22 @@ def first_fit(venv, tmp_path_factory):
     return _fit(venv, tmp_path_factory.mktemp("first-fit"))
 
 
-def test_wheel_ships_generic_kernels_for_this_python_and_platform(wheel):
+#: the tiers of shipped kernels this machine runs, fastest first: (folder, CPU)
+TIERS = [("_prebuilt/x86-64-v3", ["x86-64-v3", ""])] if _jit.shipped_tiers()[0] != _jit.GENERIC_CPU else []
+TIERS.append(("_prebuilt", ["generic", ""]))
+
+
+@pytest.mark.parametrize("folder, cpu", TIERS)
+def test_wheel_ships_kernels_of_each_cpu_tier_for_this_python_and_platform(wheel, folder, cpu):
     assert not wheel.name.endswith("-none-any.whl")  # machine code: a platform wheel
     with zipfile.ZipFile(wheel) as archive:
-        manifest = json.loads(archive.read("sklearn_reg/_prebuilt/manifest.json"))
+        manifest = json.loads(archive.read(f"sklearn_reg/{folder}/manifest.json"))
         names = archive.namelist()
     assert manifest["numba"] == numba.__version__
-    assert manifest["cpu"] == ["generic", ""]
+    assert manifest["cpu"] == cpu
     shipped = {
-        f"sklearn_reg/_prebuilt/{folder}/{name}".replace("/./", "/")
-        for folder, files in manifest["files"].items()
+        f"sklearn_reg/{folder}/{subfolder}/{name}".replace("/./", "/")
+        for subfolder, files in manifest["files"].items()
         for name in files
     }
     assert shipped <= set(names)
@@ -210,6 +219,20 @@ def test_installed_wheel_fits_and_predicts_without_compiling(venv, first_fit):
     assert first_fit["compiled"] == []
     assert first_fit["notices"] == []
     assert first_fit["loaded"]
+    # the fastest tier this CPU runs
+    assert first_fit["origins"] == [f"shipped {TIERS[0][1][0]}"]
+
+
+@pytest.mark.skipif(len(TIERS) == 1, reason="this CPU runs the generic tier only")
+def test_without_the_x86_64_v3_tier_the_generic_kernels_run(venv, first_fit, tmp_path):
+    site = _installed_copy(venv, tmp_path)
+    shutil.rmtree(site / "sklearn_reg" / "_prebuilt" / "x86-64-v3")
+    report = _fit(venv, tmp_path, pythonpath=site)
+    assert report["package"].startswith(str(site))
+    assert report["compiled"] == []
+    assert report["origins"] == ["shipped generic"]
+    # the same model: other instructions (FMA) round differently
+    np.testing.assert_allclose(report["proba"], first_fit["proba"], rtol=1e-9, atol=1e-12)
 
 
 def _installed_copy(venv, tmp):
