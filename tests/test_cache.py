@@ -401,9 +401,7 @@ def test_damaged_user_cache_files_fall_back_to_compiling(tmp_path, monkeypatch, 
 
 
 @pytest.mark.parametrize("runs_v3", [True, False])
-def test_x86_64_v3_tier_is_read_before_the_generic_one_where_the_cpu_runs_it(
-    monkeypatch, runs_v3
-):
+def test_x86_64_v3_tier_is_read_before_the_generic_one_where_the_cpu_runs_it(monkeypatch, runs_v3):
     monkeypatch.setattr(_jit, "_runs_x86_64_v3", lambda: runs_v3)
     expected = [("x86-64-v3", ""), ("generic", "")] if runs_v3 else [("generic", "")]
     assert _jit.shipped_tiers() == expected
