@@ -651,6 +651,17 @@ MODELS = {
             default=False,
         ),
         Model(
+            "reg_es_loss",
+            "RegularizedMLP early_stopping on the validation loss",
+            _by_task(
+                RegularizedMLPClassifier,
+                RegularizedMLPRegressor,
+                early_stopping=True,
+                early_stopping_metric="loss",
+            ),
+            default=False,
+        ),
+        Model(
             "reg_dropout",
             "RegularizedMLP dropout=0.2",
             _by_task(RegularizedMLPClassifier, RegularizedMLPRegressor, dropout=0.2),

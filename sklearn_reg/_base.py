@@ -66,6 +66,7 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
+        "early_stopping_metric": [StrOptions({"loss", "score"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],

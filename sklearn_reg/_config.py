@@ -8,6 +8,7 @@ accepts.
 """
 
 import dataclasses
+import math
 from numbers import Integral
 
 import numpy as np
@@ -23,6 +24,11 @@ SCHEDULE_CODES = {"constant": CONSTANT, "invscaling": INVSCALING, "adaptive": AD
 #: a training loss this many times above both the loss where the fit started and the loss
 #: of the best constant prediction (at least 1) counts as diverging, as a non-finite one
 DIVERGENCE_FACTOR = 1e4
+
+#: early stopping on the validation loss waits at least this many optimizer steps (and
+#: at least ``n_iter_no_change`` epochs) for an improvement: on a few hundred rows an
+#: epoch is one or two steps, too few to judge progress by (docs/quality.rst)
+MIN_PATIENCE_STEPS = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,9 +115,20 @@ def configure(estimator, units, n_samples):
             shuffle=bool(p["shuffle"]),
         )
     stopping = Stopping(
-        float(p["tol"]), float(p["n_iter_no_change"]), DIVERGENCE_FACTOR, not p["early_stopping"]
+        float(p["tol"]), patience(p, optimizer, n_samples), DIVERGENCE_FACTOR, not p["early_stopping"]
     )
     return TrainingConfig(network, regularization, optimizer, stopping, p)
+
+
+def patience(p, optimizer, n_samples):
+    """Epochs without improvement before the stopping rule acts: ``n_iter_no_change``;
+    with early stopping on the validation loss at least ⌈MIN_PATIENCE_STEPS / steps per
+    epoch⌉, an epoch being ⌈n_samples / batch size⌉ steps."""
+    epochs = float(p["n_iter_no_change"])
+    if optimizer is None or not p["early_stopping"] or p["early_stopping_metric"] != "loss":
+        return epochs
+    steps_per_epoch = math.ceil(n_samples / optimizer.batch_size)
+    return max(epochs, float(math.ceil(MIN_PATIENCE_STEPS / steps_per_epoch)))
 
 
 def batch_size_of(batch_size, n_samples):

@@ -2,7 +2,6 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d, compute_sample_weight
 from sklearn.utils._param_validation import StrOptions
@@ -100,8 +99,9 @@ _PARAMETERS = (
 
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
         Schedule of the step size of 'sgd': constant, ``learning_rate_init / (t + 1)
-        ** power_t`` with t the samples seen, or divided by 5 each time the loss (or
-        validation score) stalls for ``n_iter_no_change`` epochs.
+        ** power_t`` with t the samples seen, or divided by 5 each time the stopping
+        rule stalls (the training loss, or with ``early_stopping`` the validation
+        metric; see ``n_iter_no_change``).
 
     learning_rate_init : float, default=1e-3
         Initial step size η of 'sgd' and 'adam'.
@@ -120,7 +120,8 @@ _PARAMETERS = (
         dropout masks. An int gives bit-identical models in any process or thread.
 
     tol : float, default=1e-4
-        Training stops when the loss (or validation score) does not improve by ``tol``
+        Least improvement that counts: training stops when the training loss (with
+        ``early_stopping``, the validation loss or score) does not improve by ``tol``
         for ``n_iter_no_change`` consecutive epochs; gradient tolerance of 'lbfgs'.
 
     verbose : bool, default=False
@@ -137,7 +138,24 @@ _PARAMETERS = (
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for single-output
-        classification), stop when its score stalls and restore the best weights.
+        classification), evaluate it after every epoch, stop when
+        ``early_stopping_metric`` stalls and restore the weights of its best epoch
+        ('sgd', 'adam').
+
+    early_stopping_metric : {'score', 'loss'}, default='score'
+        What early stopping watches on the held-out data. 'score': scikit-learn's
+        rule, the accuracy (classifier) or R² (regressor) must beat the best by
+        ``tol`` within ``n_iter_no_change`` epochs, and the weights of the best score
+        are restored. 'loss' (recommended): the weighted mean loss (log-loss, squared
+        error or Poisson deviance, without the penalty) must fall below the best by
+        more than ``tol``, the weights of the lowest loss are restored, and the
+        patience is ``n_iter_no_change`` epochs but at least 200 optimizer steps
+        (⌈200 / steps per epoch⌉ epochs: 100 on a few hundred rows, 10 from about
+        4 000 training rows on at the default batch size). The coarse accuracy of a
+        small held-out set stops too early: on the small benchmark sets of the
+        documentation's Quality page, 'score' costs 0.03 test accuracy on average
+        against training without early stopping, 'loss' nothing. 'score' stays the
+        default, for scikit-learn's behaviour.
 
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping, in (0, 1).
@@ -152,7 +170,8 @@ _PARAMETERS = (
         Adam's ε in η·m̂ / (√v̂ + ε).
 
     n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before stopping ('sgd', 'adam').
+        Epochs without ``tol`` improvement before stopping ('sgd', 'adam'); with
+        ``early_stopping_metric='loss'``, a floor of the patience (see there).
 
     max_fun : int, default=15000
         Maximum number of loss function calls of 'lbfgs' (as in scikit-learn's MLP).
@@ -170,13 +189,19 @@ _ATTRIBUTES = """
         ``loss_`` at each epoch ('sgd', 'adam').
 
     validation_scores_ : list of float or None
-        Score on the held-out set at each epoch with early stopping, else None.
+        Score (accuracy or R²) on the held-out set at each epoch with early stopping,
+        else None.
 
     validation_loss_curve_ : list of float
         Weighted mean loss on the held-out set at each epoch (early stopping only).
 
     best_validation_score_ : float or None
-        Best of ``validation_scores_``, whose weights are restored.
+        Best of ``validation_scores_`` (None without early stopping); its weights are
+        the ones restored with ``early_stopping_metric='score'``.
+
+    best_validation_loss_ : float
+        Lowest of ``validation_loss_curve_`` (early stopping only); its weights are the
+        ones restored with ``early_stopping_metric='loss'``.
 
     t_ : int
         Number of training samples seen by the solver.
@@ -308,6 +333,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_metric="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -373,10 +399,17 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         return K.BINARY_LOG_LOSS
 
     def _score_predictions(self, P, Y, sample_weight):
+        """``accuracy_score`` of the labels of P and Y (as ``_label_binarizer`` decodes
+        them: argmax, or every output thresholded at 0.5), without its input checks,
+        which would cost more than the rest of an epoch on small data."""
         lb = self._label_binarizer
-        return accuracy_score(
-            lb.inverse_transform(Y), lb.inverse_transform(P), sample_weight=sample_weight
-        )
+        if lb.classes_.shape[0] == 1:  # one class: every prediction is that class
+            correct = np.ones(P.shape[0], dtype=bool)
+        elif lb.y_type_ == "multiclass":
+            correct = P.argmax(axis=1) == Y.argmax(axis=1)
+        else:  # binary, multilabel (subset accuracy)
+            correct = ((P > 0.5) == (Y > 0.5)).all(axis=1)
+        return float(np.average(correct, weights=sample_weight))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -561,6 +594,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_metric="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -593,7 +627,15 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         return K.POISSON if self.loss == "poisson" else K.SQUARED_ERROR
 
     def _score_predictions(self, P, Y, sample_weight):
-        return r2_score(Y, P, sample_weight=sample_weight)
+        """``r2_score`` (uniform average over the outputs, 1 for a perfect prediction of
+        a constant, 0 for an imperfect one), without its input checks."""
+        w = np.asarray(sample_weight, dtype=np.float64)[:, None]
+        Y, P = Y.astype(np.float64), P.astype(np.float64)
+        residual = (w * (Y - P) ** 2).sum(axis=0)
+        spread = (w * (Y - (w * Y).sum(axis=0) / w.sum()) ** 2).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(spread > 0, 1 - residual / spread, np.where(residual == 0, 1.0, 0.0))
+        return float(r2.mean())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

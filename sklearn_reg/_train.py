@@ -101,7 +101,8 @@ class TrainingState:
         The scalars indexed by :mod:`sklearn_reg._records`' constants.
     curves : dict
         ``loss_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
-        ``validation_loss_curve_``, ``best_validation_score_`` (those that exist).
+        ``validation_loss_curve_``, ``best_validation_score_``,
+        ``best_validation_loss_`` (those that exist).
     """
 
     #: the estimator's attributes that hold the curves of the stochastic solvers
@@ -112,6 +113,7 @@ class TrainingState:
         "validation_scores_",
         "validation_loss_curve_",
         "best_validation_score_",
+        "best_validation_loss_",
     )
 
     def __init__(self, params, first_moment, second_moment, counters, curves):
@@ -184,6 +186,7 @@ class TrainingState:
                 validation_scores_=[],
                 validation_loss_curve_=[],
                 best_validation_score_=-np.inf,
+                best_validation_loss_=np.inf,
                 best_loss_=None,
             )
         else:
@@ -191,6 +194,7 @@ class TrainingState:
                 validation_scores_=None, best_validation_score_=None, best_loss_=np.inf
             )
             self.curves.pop("validation_loss_curve_", None)
+            self.curves.pop("best_validation_loss_", None)
 
     def restart_stopping_rule(self):
         """Forget the best loss / validation score and the stall count, keeping the
@@ -199,6 +203,7 @@ class TrainingState:
         self.counters[BEST_LOSS] = np.inf
         if self.curves.get("best_validation_score_") is not None:
             self.curves["best_validation_score_"] = -np.inf
+            self.curves["best_validation_loss_"] = np.inf
         elif "best_loss_" in self.curves:
             self.curves["best_loss_"] = np.inf
 
@@ -311,7 +316,8 @@ class Trainer:
         c = st.counters
         untouched = st.snapshot()  # what an interrupt before the first epoch leaves
         c[ITER], c[SCALE] = 0, baseline
-        # the weights of the best validation score: on a warm start, the current ones
+        # the weights of the best validation loss (or score): on a warm start, the
+        # current ones
         best = (
             st.params.copy() if validation is not None and st.curves["validation_scores_"] else None
         )
@@ -429,14 +435,20 @@ class Trainer:
     def _warn_diverged(self, problem):
         warnings.warn(
             f"Training diverged at epoch {int(self.state.counters[EPOCHS])}; stopped and "
-            f"restored the weights of the best validation score ({problem}). Lower "
+            f"restored the weights of the best validation {self._metric()} ({problem}). Lower "
             "learning_rate_init or scale the features.",
             ConvergenceWarning,
         )
 
+    def _metric(self):
+        """What early stopping watches: 'loss' or 'score'."""
+        return self.config.early_stopping_metric
+
     def _validate(self, validation, nothing_to_restore):
-        """Score the held-out set: (the best score yet, better by ``tol``, the problem if its
-        predictions are non-finite)."""
+        """Evaluate the held-out set: (the best epoch yet, better by ``tol``, the problem if
+        its predictions are non-finite), by the validation loss L (best: L < L_best;
+        better: L < L_best − tol) or the score S (best: S > S_best; better:
+        S ≥ S_best + tol, as scikit-learn)."""
         cfg, curves = self.config, self.state.curves
         X_val, Y_val, sw_val = validation
         P = np.empty((Y_val.shape[0], Y_val.shape[1]), dtype=self.state.params.dtype)
@@ -452,19 +464,23 @@ class Trainer:
             if nothing_to_restore:
                 raise diverged(cfg, f"at epoch {int(self.state.counters[EPOCHS])}", problem)
             return False, False, problem
-        best = curves["best_validation_score_"]
-        curves["best_validation_score_"] = max(best, score)
-        return score > best, score >= best + cfg.tol, None
+        best_score, best_loss = curves["best_validation_score_"], curves["best_validation_loss_"]
+        curves["best_validation_score_"] = max(best_score, score)
+        curves["best_validation_loss_"] = min(best_loss, float(val_loss))
+        if self._metric() == "loss":
+            return val_loss < best_loss, val_loss < best_loss - cfg.tol, None
+        return score > best_score, score >= best_score + cfg.tol, None
 
     def _report_stall(self, status):
         """verbose: what the stopping rule did."""
         cfg = self.config
         if not cfg.verbose or status not in (K.LOWERED, K.STOPPED):
             return
-        what = "Validation score" if cfg.early_stopping else "Training loss"
+        what = f"Validation {self._metric()}" if cfg.early_stopping else "Training loss"
+        patience = cfg.stopping.n_iter_no_change
         msg = (
             f"{what} did not improve more than tol={cfg.tol:f} for "
-            f"{cfg.n_iter_no_change} consecutive epochs."
+            f"{int(patience) if np.isfinite(patience) else patience} consecutive epochs."
         )
         adaptive = cfg.optimizer.solver == SGD and cfg.optimizer.schedule == ADAPTIVE
         if status == K.LOWERED:
