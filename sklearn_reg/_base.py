@@ -45,6 +45,7 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         "penalty": [StrOptions({p for p in PENALTIES if p is not None}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "penalty_weights": ["array-like", None],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "dropblock": [Interval(Real, 0, 1, closed="left")],

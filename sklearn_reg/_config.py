@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _kernels as K
 from ._optim import ADAM, ADAPTIVE, CONSTANT, INVSCALING, SGD
-from ._penalties import PENALTIES, rates, smooth_penalties
+from ._penalties import PENALTIES, feature_selecting_penalties, rates, smooth_penalties
 from ._records import Network, Optimizer, Regularization, Stopping
 
 ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH, "relu": K.RELU}
@@ -95,6 +95,7 @@ def configure(estimator, units, n_samples):
         dropblock_ramp=int(p["max_iter"]) if p["dropblock_schedule"] == "linear" else 0,
         spatial_rate=float(p["spatial_dropout"]),
         dropblock_per_feature=p["dropblock_scale"] == "feature",
+        feature_weights=feature_weights_of(p["penalty_weights"], p["penalty"], int(units[0])),
     )
     network = Network(
         np.array(units, dtype=np.int64), ACTIVATION_CODES[p["activation"]], estimator._loss_code()
@@ -170,6 +171,38 @@ def drop_rates_of(dropout, n_hidden):
             f"({n_hidden}), got {dropout!r}."
         )
     return rates_ if np.any(rates_ > 0) else None
+
+
+def feature_weights_of(penalty_weights, penalty, n_features):
+    """The penalty weights w_j of the input features as float64, or None; checked to be
+    n_features finite values ≥ 0 for a penalty that acts on the first layer's rows."""
+    if penalty_weights is None:
+        return None
+    if penalty not in feature_selecting_penalties():
+        raise ValueError(
+            f"penalty_weights weight the penalty of each input feature's row of the first "
+            f"layer, which penalty={penalty!r} does not have: use penalty in "
+            f"{', '.join(repr(p) for p in feature_selecting_penalties())}, or "
+            "penalty_weights=None."
+        )
+    try:
+        w = np.asarray(penalty_weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"penalty_weights must be an array of numbers, got {penalty_weights!r}."
+        ) from None
+    if w.shape != (n_features,):
+        raise ValueError(
+            f"penalty_weights must hold one weight per input feature: X has {n_features} "
+            f"features, penalty_weights has shape {w.shape}."
+        )
+    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
+    if bad.size:
+        raise ValueError(
+            "penalty_weights must be finite and non-negative (0 leaves a feature "
+            f"unpenalized), got {w[bad[0]]} for feature {bad[0]}."
+        )
+    return np.array(w)  # a copy of our own: the kernels keep no view of the user's array
 
 
 def _int_tuple(value):

@@ -11,7 +11,12 @@ from sklearn.utils.validation import validate_data
 
 from . import _kernels as K
 from ._base import BaseRegularizedMLP
-from ._penalties import mixed_penalties, penalty_parameter_doc, smooth_penalties
+from ._penalties import (
+    feature_selecting_penalties,
+    mixed_penalties,
+    penalty_parameter_doc,
+    smooth_penalties,
+)
 
 _PARAMETERS = (
     """
@@ -44,6 +49,18 @@ _PARAMETERS = (
     + ", ".join(mixed_penalties())
     + """), in
         [0, 1].
+
+    penalty_weights : array-like of shape (n_features,) or None, default=None
+        Weight w_j ≥ 0 of each input feature j in the penalties that act on the rows of
+        the first layer ("""
+    + ", ".join(repr(p) for p in feature_selecting_penalties())
+    + """):
+        the L1 part of row j of ``coefs_[0]`` becomes λ₁·w_j·Σ_c |W₁[j, c]| and its
+        group part λ_g·w_j·√h₁·‖W₁[j, :]‖₂ (the deeper layers and the L2 part stay
+        unweighted), so a larger weight removes the feature sooner and w_j = 0 leaves
+        it unpenalized: the weights of the adaptive lasso (Zou, 2006) and the adaptive
+        group lasso (Dinh & Ho, 2020). None weights every feature by 1; the other
+        penalties refuse weights.
 
     max_norm : float or None, default=None
         Max-norm constraint c > 0 (Srivastava et al., 2014): after each step, the
@@ -312,6 +329,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.5,
+        penalty_weights=None,
         max_norm=None,
         dropout=0.0,
         dropblock=0.0,
@@ -573,6 +591,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.5,
+        penalty_weights=None,
         max_norm=None,
         dropout=0.0,
         dropblock=0.0,

@@ -218,21 +218,25 @@ def feature_selecting_penalties():
     return tuple(p for p, spec in PENALTIES.items() if spec.selects_features)
 
 
-def value(penalty, coefs, l1_ratio):
+def value(penalty, coefs, l1_ratio, feature_weights=None):
     r"""Ω(W) of ``penalty`` over the weight matrices ``coefs`` (biases excluded).
 
-    λ·Ω with λ = 1, from the penalty's rates: λ₂·Σ W² + λ₁·Σ \|W\| +
-    λ_g·√h₁·Σ_j ‖W₁[j, :]‖₂ ('wd' is no term of the objective: 0).
+    λ·Ω with λ = 1, from the penalty's rates: λ₂·Σ W² + λ₁·Σ w_j·\|W\| +
+    λ_g·√h₁·Σ_j w_j·‖W₁[j, :]‖₂ ('wd' is no term of the objective: 0), with w_j the
+    weight of input feature j (``feature_weights``, default 1) on the first layer's row
+    j; the deeper layers and the L2 part are unweighted.
     """
     r = rates(penalty, 1.0, l1_ratio)
+    W0 = coefs[0]  # rows of the first layer, one per input feature
+    w = np.ones(W0.shape[0]) if feature_weights is None else np.asarray(feature_weights)
     total = 0.0
     if r.l2:
         total += r.l2 * sum(float(np.vdot(W, W)) for W in coefs)
     if r.l1:
-        total += r.l1 * sum(float(np.abs(W).sum()) for W in coefs)
+        first = float(w @ np.abs(W0).sum(axis=1))
+        total += r.l1 * (first + sum(float(np.abs(W).sum()) for W in coefs[1:]))
     if r.group:
-        W0 = coefs[0]  # rows of the first layer, one per input feature
-        total += r.group * float(np.sqrt(W0.shape[1]) * np.linalg.norm(W0, axis=1).sum())
+        total += r.group * float(np.sqrt(W0.shape[1]) * (w @ np.linalg.norm(W0, axis=1)))
     return total
 
 
@@ -274,11 +278,19 @@ def block_soft_threshold(w, tau):
 
 
 @helper
-def group_prox(W0, step0, alpha):
-    """W₀[j] ← BST_τ(W₀[j]) per input feature j, τ = λ·√h₁ · h₁ / Σ_c 1/step_jc.
+def feature_weight(feature_weights, j):
+    """w_j, the penalty weight of input feature j: 1 without weights (None)."""
+    if feature_weights is None:
+        return 1.0
+    return feature_weights[j]
 
-    One threshold per row from the harmonic mean of the row's step sizes: η·λ·√h₁
-    under SGD, η·λ·√h₁ / mean_c(√v̂_jc + ε) under Adam.
+
+@helper
+def group_prox(W0, step0, alpha, feature_weights):
+    """W₀[j] ← BST_τⱼ(W₀[j]) per input feature j, τⱼ = λ·wⱼ·√h₁ · h₁ / Σ_c 1/step_jc.
+
+    One threshold per row from the harmonic mean of the row's step sizes: η·λ·wⱼ·√h₁
+    under SGD, η·λ·wⱼ·√h₁ / mean_c(√v̂_jc + ε) under Adam; wⱼ = 1 without weights.
     """
     h = W0.shape[1]
     tau = alpha * np.sqrt(h)
@@ -286,48 +298,64 @@ def group_prox(W0, step0, alpha):
         s = 0.0
         for c in range(h):
             s += 1.0 / step0[j, c]
-        block_soft_threshold(W0[j], tau * (h / s))
+        block_soft_threshold(W0[j], tau * feature_weight(feature_weights, j) * (h / s))
 
 
 @helper
 def prox(weights, step, n_first, n_hidden_1, regularization):
-    r"""w ← BST_{λ_g}(S_{λ₁·η}(w)), the prox of the non-smooth part; steps η_i = ``step[i]``.
+    r"""w ← BST_{λ_g·w_j}(S_{λ₁·w_j·η}(w)), the prox of the non-smooth part; η_i = ``step[i]``.
 
-    The soft-threshold S_{λ₁·η_i} of every weight, then the block soft-threshold of the
-    rows of W₁ (the first ``n_first`` weights, ``n_hidden_1`` per row) with λ_g: their
-    composition is the prox of λ₁·Σ\|W\| + λ_g·Σ_j √h₁‖W₁[j]‖₂ (Simon et al. 2013).
+    The soft-threshold S_{λ₁·w_j·η_i} of every weight (w_j, the weight of input feature
+    j, for the first layer's row j, the first ``n_first`` weights, ``n_hidden_1`` per
+    row; 1 for the deeper layers), then the block soft-threshold of the rows of W₁ with
+    λ_g·w_j: their composition is the prox of λ₁·Σ w_j\|W\| + λ_g·Σ_j w_j·√h₁‖W₁[j]‖₂
+    (Simon et al. 2013).
     """
     lam1 = regularization.l1
+    weights_of = regularization.feature_weights
     if lam1 > 0.0:
-        for i in range(weights.shape[0]):
+        for j in range(n_first // n_hidden_1):  # the first layer, row by row
+            tau = lam1 * feature_weight(weights_of, j)
+            for i in range(j * n_hidden_1, (j + 1) * n_hidden_1):
+                weights[i] = soft_threshold(weights[i], tau * step[i])
+        for i in range(n_first, weights.shape[0]):
             weights[i] = soft_threshold(weights[i], lam1 * step[i])
     if regularization.group > 0.0:
         shape = (n_first // n_hidden_1, n_hidden_1)
         group_prox(
-            weights[:n_first].reshape(shape), step[:n_first].reshape(shape), regularization.group
+            weights[:n_first].reshape(shape),
+            step[:n_first].reshape(shape),
+            regularization.group,
+            weights_of,
         )
 
 
 @helper
 def penalty_term(weights, n_first, n_hidden_1, regularization):
-    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ \|W\| + λ_g·√h₁·Σ_j ‖W₁[j, :]‖₂ (λ_wd is no term)."""
+    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ w_j\|W\| + λ_g·√h₁·Σ_j w_j‖W₁[j, :]‖₂ (λ_wd is no term).
+
+    w_j weights the first layer's row j (input feature j); 1 without weights and for
+    the deeper layers.
+    """
     reg = regularization
     sq = 0.0
-    ab = 0.0
     for i in range(weights.shape[0]):
         sq += weights[i] * weights[i]
+    ab = 0.0
+    rows = 0.0
+    for j in range(n_first // n_hidden_1):
+        row = weights[j * n_hidden_1 : (j + 1) * n_hidden_1]
+        ra = 0.0
+        rs = 0.0
+        for c in range(n_hidden_1):
+            ra += abs(row[c])
+            rs += row[c] * row[c]
+        w_j = feature_weight(reg.feature_weights, j)
+        ab += w_j * ra
+        rows += w_j * np.sqrt(rs)
+    for i in range(n_first, weights.shape[0]):
         ab += abs(weights[i])
-    total = reg.l2 * sq + reg.l1 * ab
-    if reg.group > 0.0:
-        rows = 0.0
-        for j in range(n_first // n_hidden_1):
-            row = weights[j * n_hidden_1 : (j + 1) * n_hidden_1]
-            rs = 0.0
-            for c in range(n_hidden_1):
-                rs += row[c] * row[c]
-            rows += np.sqrt(rs)
-        total += reg.group * np.sqrt(n_hidden_1) * rows
-    return total
+    return reg.l2 * sq + reg.l1 * ab + reg.group * np.sqrt(n_hidden_1) * rows
 
 
 @helper

@@ -41,8 +41,22 @@ loss : int
 Regularization = namedtuple(
     "Regularization",
     "l2 l1 wd group max_norm drop_rates mask_shape block_size dropblock_rate dropblock_ramp "
-    "spatial_rate dropblock_per_feature",
-    defaults=(0.0, 0.0, 0.0, 0.0, 0.0, None, None, np.ones(1, dtype=np.int64), 0.0, 0, 0.0, True),
+    "spatial_rate dropblock_per_feature feature_weights",
+    defaults=(
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        None,
+        None,
+        np.ones(1, dtype=np.int64),
+        0.0,
+        0,
+        0.0,
+        True,
+        None,
+    ),
 )
 Regularization.__doc__ = """What regularizes a training step.
 
@@ -71,6 +85,10 @@ spatial_rate : float
 dropblock_per_feature : bool
     Rescale DropBlock's kept inputs per feature by 1 / P(keep) (exact inverted DropBlock)
     rather than per sample by count / count_ones (the paper's normalisation).
+feature_weights : ndarray of float64, shape (n_features,) or None
+    Weight w_j ≥ 0 of input feature j in the non-smooth penalties of the first layer:
+    row j of W₁ is soft-thresholded by λ₁·w_j·η and block soft-thresholded by
+    λ_g·w_j (deeper layers unweighted); None for w = 1, whose code is left out.
 """
 
 Optimizer = namedtuple(
