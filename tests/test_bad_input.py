@@ -124,6 +124,8 @@ PARAMETER_CASES = [
     ("momentum", -0.1, IPE, "momentum"),
     ("nesterovs_momentum", "yes", IPE, "nesterovs_momentum"),
     ("early_stopping", "yes", IPE, "early_stopping"),
+    ("early_stopping_metric", "accuracy", IPE, "early_stopping_metric"),
+    ("penalty_weights", "abc", IPE, "penalty_weights"),
     ("validation_fraction", 1.0, IPE, "validation_fraction"),
     ("validation_fraction", 0.0, IPE, "validation_fraction"),
     ("beta_1", 1.0, IPE, "beta_1"),
