@@ -43,6 +43,12 @@ def _y(Estimator):
 def _fake_validation_losses(monkeypatch, values):
     """The validation loss of the k-th evaluation is ``values[k]`` (the predictions still
     go through the output activation, for the score)."""
+    # compiled before the patch: the training kernel calls output_loss too, and numba
+    # would compile it against the fake if this process had not compiled it yet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor):
+            Estimator(max_iter=1, early_stopping=True, **SPLIT).fit(X, _y(Estimator))
     calls, real = itertools.count(), K.output_loss
 
     def output_loss(P, Y, sw, loss):
