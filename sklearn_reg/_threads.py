@@ -3,7 +3,7 @@
 import contextlib
 import threading
 
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 #: multiply-adds of a batch's largest matrix product below which BLAS runs on one thread
 _SMALL_PRODUCT = 1 << 24
@@ -45,7 +45,8 @@ def one_blas_thread(active=True):
         if _blas["controller"] is None:
             _blas["controller"] = ThreadpoolController()
         if _blas["users"] == 0:
-            _blas["limiter"] = _blas["controller"].limit(limits=1, user_api="blas")
+            with _openblas_control():
+                _blas["limiter"] = _blas["controller"].limit(limits=1, user_api="blas")
         _blas["users"] += 1
     try:
         yield
@@ -53,7 +54,28 @@ def one_blas_thread(active=True):
         with _blas_lock:
             _blas["users"] -= 1
             if _blas["users"] == 0:
-                _blas["limiter"].restore_original_limits()
+                with _openblas_control():
+                    _blas["limiter"].restore_original_limits()
+
+
+@contextlib.contextmanager
+def _openblas_control():
+    """This thread sets OpenBLAS's process-wide limit, then no thread holds it.
+
+    threadpoolctl ≥ 3.8 lets one Python thread at a time set a pthreads OpenBLAS's limit
+    (the first to set one, for as long as it lives) and ignores the others. The holders
+    of :func:`one_blas_thread` share one limit, set by the first to enter and restored
+    by the last to leave, in whichever threads they run: so the setting thread takes
+    control for the call and hands it back to no thread afterwards.
+    """
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+    try:
+        yield
+    finally:
+        if clear is not None:
+            clear(force=True)
 
 
 @contextlib.contextmanager

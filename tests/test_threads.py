@@ -117,3 +117,26 @@ def test_concurrent_fits_restore_the_blas_thread_limit_they_share():
         during = list(pool.map(fit, range(6)))
     assert blas_threads() == before
     assert all(set(d) <= {1} | set(before) for d in during)
+
+
+def test_a_fit_in_any_thread_limits_blas_even_where_another_thread_set_a_limit():
+    """threadpoolctl lets one Python thread at a time set OpenBLAS's limit; a fit or
+    predict in a worker thread still gets its one BLAS thread after the main thread set
+    one (here the user's limit of 2), and the user's limit is back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklearn_reg._threads import one_blas_thread
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    def in_worker():
+        with one_blas_thread():
+            return blas_threads()
+
+    before = blas_threads()
+    with threadpool_limits(limits=2, user_api="blas"):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(in_worker).result() == {1}
+        assert blas_threads() == {2}
+    assert blas_threads() == before
