@@ -115,7 +115,10 @@ def configure(estimator, units, n_samples):
             shuffle=bool(p["shuffle"]),
         )
     stopping = Stopping(
-        float(p["tol"]), patience(p, optimizer, n_samples), DIVERGENCE_FACTOR, not p["early_stopping"]
+        float(p["tol"]),
+        patience(p, optimizer, n_samples),
+        DIVERGENCE_FACTOR,
+        not p["early_stopping"],
     )
     return TrainingConfig(network, regularization, optimizer, stopping, p)
 

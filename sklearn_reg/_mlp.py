@@ -151,7 +151,7 @@ _PARAMETERS = (
         more than ``tol``, the weights of the lowest loss are restored, and the
         patience is ``n_iter_no_change`` epochs but at least 200 optimizer steps
         (⌈200 / steps per epoch⌉ epochs: 100 on a few hundred rows, 10 from about
-        4 000 training rows on at the default batch size). The coarse accuracy of a
+        4 300 rows on at the default batch size). The coarse accuracy of a
         small held-out set stops too early: on the small benchmark sets of the
         documentation's Quality page, 'score' costs 0.03 test accuracy on average
         against training without early stopping, 'loss' nothing. 'score' stays the

@@ -252,9 +252,7 @@ def test_bad_early_stopping_metric_is_rejected_by_name(Estimator, bad):
 
 def test_without_early_stopping_the_metric_changes_nothing():
     fits = [
-        RegularizedMLPRegressor(max_iter=20, random_state=0, early_stopping_metric=m).fit(
-            X, Y_REG
-        )
+        RegularizedMLPRegressor(max_iter=20, random_state=0, early_stopping_metric=m).fit(X, Y_REG)
         for m in ("loss", "score")
     ]
     assert not hasattr(fits[0], "best_validation_loss_")
