@@ -422,10 +422,12 @@ _CV_PARAMETERS = """
         ``alpha_`` (fitted anyway to score λ, so no extra training), whose predicted
         probabilities (classifier) or predictions (regressor) are averaged by
         ``predict``, ``predict_proba`` and ``score``; they are kept as
-        ``ensemble_coefs_`` / ``ensemble_intercepts_``. Either way ``coefs_``,
-        ``coef_`` (hence :class:`~sklearn.feature_selection.SelectFromModel`),
-        ``n_features_selected_`` and ``feature_exit_alphas_`` describe the full-data
-        model, so the selected features do not depend on ``refit``.
+        ``ensemble_coefs_`` / ``ensemble_intercepts_``. Either way the fitted
+        attributes of the base estimator (``coefs_``, ``coef_`` and so what
+        :class:`~sklearn.feature_selection.SelectFromModel` selects, ``loss_curve_``,
+        ...), ``n_features_selected_`` and ``feature_exit_alphas_`` describe the
+        full-data model at ``alpha_``: the selected features do not depend on
+        ``refit``.
 """
 
 _CV_EXTRA_PARAMETERS = """
