@@ -675,6 +675,13 @@ MODELS = {
             ),
             default=False,
         ),
+        # the CV estimator predicting with its fold models at alpha_, averaged
+        Model(
+            "reg_cv_ens",
+            "RegularizedMLP-CV refit='ensemble'",
+            _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, refit="ensemble"),
+            default=False,
+        ),
     ]
 }
 #: model keys of ``--quick``

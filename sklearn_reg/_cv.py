@@ -43,7 +43,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
@@ -257,10 +257,26 @@ def feature_exit_alphas(alphas, coefs):
 
 
 def _fold_scores(
-    estimator, X, y, sample_weight, train, test, alphas, path_max_iter, scorer, task=NO_TASK
+    estimator,
+    X,
+    y,
+    sample_weight,
+    train,
+    test,
+    alphas,
+    path_max_iter,
+    scorer,
+    task=NO_TASK,
+    keep_weights=False,
 ):
-    """Scores on ``test`` of the path fitted on ``train``, one per λ, and whether its first
-    fit reached ``max_iter`` (reported once by the CV estimator, not per path)."""
+    """(scores, weights) of the path fitted on ``train``, and whether its first fit reached
+    ``max_iter`` (reported once by the CV estimator, not per path).
+
+    ``scores[k]`` is the score on ``test`` at ``alphas[k]``. ``weights`` is None, or with
+    ``keep_weights`` the (coefs, intercepts) copies at every λ: the members of
+    ``refit='ensemble'``, kept at every λ as the chosen one is known only once every fold
+    has its scores (one weight set of the network per λ, without the optimizer's state).
+    """
     with max_iter_reported_by_caller():
         *_, models = _warm_started_path(
             clone(estimator),
@@ -274,7 +290,13 @@ def _fold_scores(
         )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     scores = np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
-    return scores, _reached_max_iter(models[0])
+    weights = [_weights(model) for model in models] if keep_weights else None
+    return (scores, weights), _reached_max_iter(models[0])
+
+
+def _weights(model):
+    """Copies of the ``coefs_`` and ``intercepts_`` lists of ``model``."""
+    return [W.copy() for W in model.coefs_], [b.copy() for b in model.intercepts_]
 
 
 def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter, task=NO_TASK):
@@ -308,6 +330,25 @@ def _fitted_state(model):
         and "callback" not in name
         and not name.startswith("_skl")
     }
+
+
+def _members(fold_results, index):
+    """The ensemble of ``refit='ensemble'``: (coefs, intercepts), one list entry per
+    fold, the weights of each fold's path at ``alphas[index]``."""
+    weights = [fold_weights[index] for _, fold_weights in fold_results]
+    return [coefs for coefs, _ in weights], [intercepts for _, intercepts in weights]
+
+
+def _network(estimator, coefs, intercepts):
+    """The base estimator at ``alpha_`` with the fitted state of the CV ``estimator`` and
+    the weights ``coefs`` / ``intercepts`` (shared, not copied): one member of its
+    ensemble."""
+    network = estimator._base_estimator().set_params(alpha=estimator.alpha_)
+    state = _fitted_state(estimator)
+    for name in ("ensemble_coefs_", "ensemble_intercepts_", "feature_names_in_"):
+        state.pop(name, None)  # the caller checks the feature names, once
+    vars(network).update(state, coefs_=coefs, intercepts_=intercepts)
+    return network
 
 
 def _select_index(scores, selection):
@@ -374,6 +415,19 @@ _CV_PARAMETERS = """
         Maximum number of epochs at each λ after the first of the path, which gets
         ``max_iter``. The stopping rule (``tol``, ``n_iter_no_change``) is restarted at
         each λ.
+
+    refit : True or 'ensemble', default=True
+        What predicts once ``alpha_`` is chosen. True: the model of the path fitted on
+        all the data at ``alpha_``. 'ensemble': the K models of the fold paths at
+        ``alpha_`` (fitted anyway to score λ, so no extra training), whose predicted
+        probabilities (classifier) or predictions (regressor) are averaged by
+        ``predict``, ``predict_proba`` and ``score``; they are kept as
+        ``ensemble_coefs_`` / ``ensemble_intercepts_``. Either way the fitted
+        attributes of the base estimator (``coefs_``, ``coef_`` and so what
+        :class:`~sklearn.feature_selection.SelectFromModel` selects, ``loss_curve_``,
+        ...), ``n_features_selected_`` and ``feature_exit_alphas_`` describe the
+        full-data model at ``alpha_``: the selected features do not depend on
+        ``refit``.
 """
 
 _CV_EXTRA_PARAMETERS = """
@@ -413,6 +467,13 @@ _CV_ATTRIBUTES = """
         For each feature, the λ of the full-data path from which its row of
         ``coefs_[0]`` stays zero (``np.inf`` if it never leaves): an importance from
         the path, as LassoNet's, see :func:`feature_exit_alphas`.
+
+    ensemble_coefs_ : list of length n_folds of list of ndarray
+        With ``refit='ensemble'`` only: ``ensemble_coefs_[k]`` is the ``coefs_`` of
+        the path of fold k at ``alpha_``, a member of the ensemble that predicts.
+
+    ensemble_intercepts_ : list of length n_folds of list of ndarray
+        With ``refit='ensemble'`` only: the ``intercepts_`` of each member.
 """
 
 
@@ -440,7 +501,8 @@ def _cv_docstring(cls, kind, peer, base, examples, extra_attributes=""):
     ``alpha_``: it has every fitted attribute of :class:`{base}`, its
     ``predict`` / ``score``, and ``penalty``, so that
     :class:`~sklearn.feature_selection.SelectFromModel` uses the threshold 1e-5 (exact
-    zeros) for ``penalty='l1'`` and the mean importance otherwise.
+    zeros) for ``penalty='l1'`` and the mean importance otherwise. With
+    ``refit='ensemble'``, the fold models at ``alpha_`` predict instead, averaged.
 
     Parameters
     ----------
@@ -468,7 +530,8 @@ def _cv_docstring(cls, kind, peer, base, examples, extra_attributes=""):
 
 
 class _RegularizedMLPCVMixin:
-    """fit / partial_fit of the CV estimators, shared by the classifier and regressor."""
+    """fit / partial_fit / the prediction of the CV estimators, shared by the classifier
+    and regressor."""
 
     _cv_parameter_constraints = {
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
@@ -477,6 +540,7 @@ class _RegularizedMLPCVMixin:
         "n_jobs": [Integral, None],
         "selection": [StrOptions({"best", "1se"})],
         "path_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "refit": [Options(bool, {True}), StrOptions({"ensemble"})],
     }
 
     def _base_estimator(self):
@@ -487,6 +551,8 @@ class _RegularizedMLPCVMixin:
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Choose λ by cross-validation and fit the model at ``alpha_`` on all the data.
+
+        With ``refit='ensemble'``, the fold models at ``alpha_`` are kept to predict.
 
         Parameters
         ----------
@@ -541,6 +607,7 @@ class _RegularizedMLPCVMixin:
                 self.path_max_iter,
                 scorer,
                 fold_task,
+                keep_weights=self.refit == "ensemble",
             )
             for (train, test), fold_task in zip(folds, task.fold_paths)
         ]
@@ -548,7 +615,7 @@ class _RegularizedMLPCVMixin:
         # the folds share one process's compiled kernels (one compile, no loading per worker)
         with one_blas_thread(effective_n_jobs(self.n_jobs) > 1):
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
-        (models, n_selected), fold_scores = results[0][0], [r[0] for r in results[1:]]
+        (models, n_selected), fold_results = results[0][0], [r[0] for r in results[1:]]
         unconverged = sum(reached for _, reached in results)
         if unconverged:
             warnings.warn(
@@ -558,8 +625,10 @@ class _RegularizedMLPCVMixin:
                 ConvergenceWarning,
             )
 
-        self.scores_ = np.vstack(fold_scores)
+        self.scores_ = np.vstack([scores for scores, _ in fold_results])
         index = _select_index(self.scores_, self.selection)
+        if self.refit == "ensemble":
+            self.ensemble_coefs_, self.ensemble_intercepts_ = _members(fold_results, index)
         for name, value in _fitted_state(models[index]).items():
             setattr(self, name, value)
         self.alphas_ = alphas
@@ -568,6 +637,18 @@ class _RegularizedMLPCVMixin:
         self.feature_exit_alphas_ = feature_exit_alphas(alphas, [m.coefs_ for m in models])
         task.end()
         return self
+
+    def _forward(self, X):
+        """Predictions after the output activation: the model's at ``alpha_``, or with
+        ``refit='ensemble'`` the mean of the members' (probabilities for a classifier)."""
+        if not hasattr(self, "ensemble_coefs_"):
+            return super()._forward(X)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+        )
+        members = zip(self.ensemble_coefs_, self.ensemble_intercepts_)
+        total = sum(_network(self, *weights)._forward(X) for weights in members)
+        return total / len(self.ensemble_coefs_)
 
     @available_if(_never)
     def partial_fit(self, X, y, **kwargs):
@@ -594,6 +675,7 @@ class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifie
         n_jobs=None,
         selection="best",
         path_max_iter=20,
+        refit=True,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,
@@ -650,6 +732,7 @@ class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor)
         n_jobs=None,
         selection="best",
         path_max_iter=20,
+        refit=True,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,

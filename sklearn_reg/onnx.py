@@ -14,6 +14,10 @@ The graph is built from the public fitted attributes alone: ``coefs_``, ``interc
 ``MatMul`` + ``Add`` followed by the hidden activation (``Identity``, ``Sigmoid``,
 ``Tanh``, ``Relu``); the output activation is ``Identity``, ``Sigmoid``, ``Softmax`` or
 ``Exp`` (Poisson loss).
+A CV estimator fitted with ``refit='ensemble'`` is exported as the mean of its members'
+networks (``ensemble_coefs_``, ``ensemble_intercepts_``): ``Sum`` of their predictions
+(probabilities for a classifier) divided by their number, as its ``predict_proba`` /
+``predict``.
 
 Outputs follow skl2onnx's conventions:
 
@@ -220,17 +224,16 @@ def _node(scope, container, op_type, inputs, stem, output=None, **attrs):
     return output
 
 
-def _forward(scope, container, model, input_name, double, output=None):
-    """The network's predictions g(z_L) as ONNX nodes; return the output's name.
+def _network(scope, container, model, coefs, intercepts, a, double, output=None):
+    """One network's predictions g(z_L) on the ONNX tensor ``a``; return the output's name.
 
-    z_1 = x·W_1 + b_1, a_l = f(z_l) for the hidden layers, z_{l+1} = a_l·W_{l+1} + b_{l+1},
+    z_1 = a·W_1 + b_1, a_l = f(z_l) for the hidden layers, z_{l+1} = a_l·W_{l+1} + b_{l+1},
     prediction g(z_L) with f = ``activation`` and g = ``out_activation_``, computed in
     float64 if ``double`` else float32.
     """
     dtype, element = _precision(double)
-    a = _node(scope, container, "Cast", [input_name], "cast_input", to=element)
-    n_layers = len(model.coefs_)
-    for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+    n_layers = len(coefs)
+    for k, (W, b) in enumerate(zip(coefs, intercepts)):
         W = _constant(scope, container, f"coefficient{k}", np.asarray(W, dtype), element)
         b = _constant(scope, container, f"intercept{k}", np.asarray(b, dtype)[None, :], element)
         z = _node(scope, container, "MatMul", [a, W], f"product{k}")
@@ -241,6 +244,23 @@ def _forward(scope, container, model, input_name, double, output=None):
     return _node(
         scope, container, ACTIVATION_OPS[model.out_activation_], [z], "prediction", output, **attrs
     )
+
+
+def _forward(scope, container, model, input_name, double, output=None):
+    """The model's predictions as ONNX nodes (:func:`_network`); return the output's name.
+
+    A CV estimator fitted with ``refit='ensemble'`` predicts the mean of its members,
+    (Σ_k g(z_L^(k))) / K: probabilities for a classifier, values for a regressor.
+    """
+    dtype, element = _precision(double)
+    x = _node(scope, container, "Cast", [input_name], "cast_input", to=element)
+    if not hasattr(model, "ensemble_coefs_"):
+        return _network(scope, container, model, model.coefs_, model.intercepts_, x, double, output)
+    members = zip(model.ensemble_coefs_, model.ensemble_intercepts_)
+    predictions = [_network(scope, container, model, *weights, x, double) for weights in members]
+    total = _node(scope, container, "Sum", predictions, "sum_of_members")
+    count = _constant(scope, container, "n_members", np.full((), len(predictions), dtype), element)
+    return _node(scope, container, "Div", [total, count], "mean_of_members", output)
 
 
 def convert_classifier(scope, operator, container):
