@@ -159,7 +159,9 @@ def with_noise_columns(load, n_noise, classification, seed):
     the real columns (first) count as informative."""
     X, y = load(return_X_y=True)
     noise = np.random.default_rng(seed).standard_normal((X.shape[0], n_noise))
-    return Problem(np.hstack([X, noise]), y.astype(np.float64), np.arange(X.shape[1]), classification)
+    return Problem(
+        np.hstack([X, noise]), y.astype(np.float64), np.arange(X.shape[1]), classification
+    )
 
 
 def diabetes(seed, n_noise=50):
@@ -213,24 +215,23 @@ def stability(X, y, is_classification, seed):
     return StabilitySelection(random_state=seed).fit(X, y).get_support()
 
 
-def exit_rank_support(exit_alphas):
+def exit_rank_support(exit_alphas, alphas):
     """The columns above the largest gap of the sorted log exit λ.
 
     LassoNet ranks the features by the λ at which they leave the path; this cuts that
-    ranking where consecutive exit λ's (decreasing) are furthest apart on a log scale.
-    A column that never leaves (``np.inf``) counts as leaving one grid step past the
-    largest finite exit λ, the next value of the log-spaced grid. With no gap (every
-    column leaves at the same λ) nothing is selected.
+    ranking where consecutive distinct exit λ's (decreasing) are furthest apart on a log
+    scale, and keeps the columns above the cut (of equal gaps, the first: the fewest
+    columns). A column that never leaves (``np.inf``) counts as leaving one step of the
+    log-spaced grid ``alphas`` past its largest value. With one level only (every column
+    leaves at the same λ), the columns that never leave are kept, if any.
     """
     exit_alphas = np.asarray(exit_alphas, dtype=np.float64)
-    finite = exit_alphas[np.isfinite(exit_alphas)]
-    distinct = np.unique(finite)
-    step = np.log(distinct[-1] / distinct[-2]) if distinct.size > 1 else 1.0
-    top = np.exp(np.log(finite.max()) + step) if finite.size else 1.0
-    log_exit = np.log(np.where(np.isfinite(exit_alphas), exit_alphas, top))
+    alphas = np.sort(np.asarray(alphas, dtype=np.float64))
+    step = np.log(alphas[-1] / alphas[-2]) if alphas.size > 1 else np.log(10.0)
+    log_exit = np.where(np.isfinite(exit_alphas), np.log(exit_alphas), np.log(alphas[-1]) + step)
     levels = np.unique(log_exit)[::-1]  # decreasing
     if levels.size < 2:
-        return np.zeros(exit_alphas.shape, dtype=bool)
+        return np.isinf(exit_alphas)
     cut = int(np.argmax(levels[:-1] - levels[1:]))
     return log_exit >= levels[cut]
 
@@ -238,7 +239,7 @@ def exit_rank_support(exit_alphas):
 def exit_rank(X, y, is_classification, seed):
     """:func:`exit_rank_support` of the 'group' CV estimator's ``feature_exit_alphas_``."""
     estimator = cv_estimator(is_classification, seed, penalty="group").fit(X, y)
-    return exit_rank_support(estimator.feature_exit_alphas_)
+    return exit_rank_support(estimator.feature_exit_alphas_, estimator.alphas_)
 
 
 #: True when the CV estimators take ``adaptive`` (the adaptive lasso / group lasso)
