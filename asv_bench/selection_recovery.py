@@ -45,8 +45,9 @@ support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden l
 - ``l1_1se``, ``group_1se``: the same with ``selection='1se'``;
 - ``stability``: :class:`~sklearn_reg.StabilitySelection` with its defaults;
 - ``exit_rank``: the ranking by ``feature_exit_alphas_`` of the 'group' CV estimator
-  (the λ at which a column leaves the full-data path, as LassoNet ranks features),
-  cut at its largest gap (:func:`exit_rank_support`);
+  (the λ at which a column leaves the full-data path, as LassoNet ranks features):
+  of the columns still in the model at ``alpha_``, those above the largest gap of
+  the ranking (:func:`exit_rank_support`);
 - ``adaptive_l1``, ``adaptive_group``: ``l1`` and ``group`` with ``adaptive=True``,
   when the CV estimators have that parameter; "n/a" otherwise.
 
@@ -215,31 +216,35 @@ def stability(X, y, is_classification, seed):
     return StabilitySelection(random_state=seed).fit(X, y).get_support()
 
 
-def exit_rank_support(exit_alphas, alphas):
-    """The columns above the largest gap of the sorted log exit λ.
+def exit_rank_support(exit_alphas, alphas, alpha):
+    """The columns still in the model at ``alpha``, cut at the largest gap of their
+    sorted log exit λ.
 
-    LassoNet ranks the features by the λ at which they leave the path; this cuts that
-    ranking where consecutive distinct exit λ's (decreasing) are furthest apart on a log
-    scale, and keeps the columns above the cut (of equal gaps, the first: the fewest
-    columns). A column that never leaves (``np.inf``) counts as leaving one step of the
-    log-spaced grid ``alphas`` past its largest value. With one level only (every column
-    leaves at the same λ), the columns that never leave are kept, if any.
+    LassoNet ranks the features by the λ at which they leave the path. The candidates
+    are the columns whose exit λ is above ``alpha`` (the λ chosen by cross-validation:
+    their row is not zero there); their ranking is cut where consecutive distinct exit
+    λ's (decreasing) are furthest apart on a log scale, and the columns above the cut
+    are kept (of equal gaps, the first: the fewest columns). A column that never leaves
+    (``np.inf``) counts as leaving one step of the log-spaced grid ``alphas`` past its
+    largest value. Candidates that all leave at the same λ are all kept.
     """
     exit_alphas = np.asarray(exit_alphas, dtype=np.float64)
     alphas = np.sort(np.asarray(alphas, dtype=np.float64))
     step = np.log(alphas[-1] / alphas[-2]) if alphas.size > 1 else np.log(10.0)
     log_exit = np.where(np.isfinite(exit_alphas), np.log(exit_alphas), np.log(alphas[-1]) + step)
-    levels = np.unique(log_exit)[::-1]  # decreasing
+    candidates = exit_alphas > alpha
+    levels = np.unique(log_exit[candidates])[::-1]  # decreasing
     if levels.size < 2:
-        return np.isinf(exit_alphas)
+        return candidates
     cut = int(np.argmax(levels[:-1] - levels[1:]))
-    return log_exit >= levels[cut]
+    return candidates & (log_exit >= levels[cut])
 
 
 def exit_rank(X, y, is_classification, seed):
     """:func:`exit_rank_support` of the 'group' CV estimator's ``feature_exit_alphas_``."""
     estimator = cv_estimator(is_classification, seed, penalty="group").fit(X, y)
-    return exit_rank_support(estimator.feature_exit_alphas_, estimator.alphas_)
+    exits = estimator.feature_exit_alphas_
+    return exit_rank_support(exits, estimator.alphas_, estimator.alpha_)
 
 
 #: True when the CV estimators take ``adaptive`` (the adaptive lasso / group lasso)

@@ -44,15 +44,21 @@ def test_precision_is_undefined_without_kept_columns_and_both_without_informativ
 def test_exit_rank_cuts_the_largest_gap_of_the_log_exit_alphas():
     alphas = np.geomspace(1e-3, 1.0, 7)  # steps of √10
     # log10 of the exits: never (0.5, one step past the grid), 0, -0.5, -3, -3, -2.5:
-    # the gaps are 0.5, 0.5, 2, 0.5, so the cut falls below -0.5
+    # every column is still in the model at alpha=1e-4; the gaps are 0.5, 0.5, 2, 0.5,
+    # so the cut falls below -0.5
     exits = np.array([np.inf, 1.0, 10**-0.5, 1e-3, 1e-3, 10**-2.5])
-    support = recovery.exit_rank_support(exits, alphas)
+    support = recovery.exit_rank_support(exits, alphas, alpha=1e-4)
     assert support.tolist() == [True, True, True, False, False, False]
 
 
-def test_exit_rank_keeps_nothing_when_every_column_leaves_at_the_same_alpha():
+def test_exit_rank_keeps_only_columns_still_in_the_model_at_alpha():
     alphas = np.geomspace(1e-3, 1e-1, 5)
-    assert not recovery.exit_rank_support(np.full(6, 1e-2), alphas).any()
+    exits = np.array([1e-1, 1e-1, 10**-1.5, 1e-2, 1e-3])
+    # at alpha=10**-1.5 only the first two are left: one level, both kept
+    support = recovery.exit_rank_support(exits, alphas, alpha=10**-1.5)
+    assert support.tolist() == [True, True, False, False, False]
+    # at the end of the path nothing is left (the CV choice on pure noise)
+    assert not recovery.exit_rank_support(exits, alphas, alpha=1e-1).any()
 
 
 def test_summary_prints_dash_for_noise_and_na_for_unavailable_methods():
