@@ -34,7 +34,7 @@ Design of the path, measured in ``asv_bench/cv_benchmark.py``:
 import inspect
 import re
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -49,6 +49,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._adaptive import fit_adaptive
 from ._callbacks import NO_TASK, start_cv_fit
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._threads import one_blas_thread
@@ -374,6 +375,17 @@ _CV_PARAMETERS = """
         Maximum number of epochs at each λ after the first of the path, which gets
         ``max_iter``. The stopping rule (``tol``, ``n_iter_no_change``) is restarted at
         each λ.
+
+    adaptive : bool or float, default=False
+        The adaptive lasso (Zou, 2006) and adaptive group lasso (Dinh & Ho, 2020),
+        for the penalties that act on the first layer's rows: fit as without it, then
+        weigh each feature j by w_j = 1 / (‖W₁[j, :]‖₂^γ + 1e-12) from the first layer
+        of the model at its ``alpha_`` (times ``penalty_weights`` if given) and fit
+        again, the path with these ``penalty_weights`` and the choice of λ by
+        ``selection`` included: weak features are penalized hard, strong ones lightly,
+        and the features that the first fit removed stay removed. True is γ = 1, a
+        float > 0 is γ. It costs a second fit and selects the informative features
+        where the plain penalty at the prediction-optimal λ also keeps noise.
 """
 
 _CV_EXTRA_PARAMETERS = """
@@ -413,6 +425,9 @@ _CV_ATTRIBUTES = """
         For each feature, the λ of the full-data path from which its row of
         ``coefs_[0]`` stays zero (``np.inf`` if it never leaves): an importance from
         the path, as LassoNet's, see :func:`feature_exit_alphas`.
+
+    adaptive_weights_ : ndarray of shape (n_features,)
+        The weights w_j of the second fit; only with ``adaptive``.
 """
 
 
@@ -477,6 +492,7 @@ class _RegularizedMLPCVMixin:
         "n_jobs": [Integral, None],
         "selection": [StrOptions({"best", "1se"})],
         "path_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "adaptive": ["boolean", Interval(Real, 0, None, closed="neither")],
     }
 
     def _base_estimator(self):
@@ -504,6 +520,8 @@ class _RegularizedMLPCVMixin:
         """
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the public attributes of a previous fit
+        if self.adaptive:  # two fits, the second weighted by the first: see _adaptive.py
+            return fit_adaptive(self, X, y, sample_weight)
         alphas = np.unique(_alpha_grid(self.alphas))
         X, y = validate_data(
             self,
@@ -594,6 +612,7 @@ class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifie
         n_jobs=None,
         selection="best",
         path_max_iter=20,
+        adaptive=False,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,
@@ -649,6 +668,7 @@ class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor)
         n_jobs=None,
         selection="best",
         path_max_iter=20,
+        adaptive=False,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,
