@@ -34,7 +34,7 @@ Design of the path, measured in ``asv_bench/cv_benchmark.py``:
 import inspect
 import re
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -49,6 +49,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._adaptive import fit_adaptive
 from ._callbacks import NO_TASK, start_cv_fit
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._threads import one_blas_thread
@@ -428,6 +429,17 @@ _CV_PARAMETERS = """
         ...), ``n_features_selected_`` and ``feature_exit_alphas_`` describe the
         full-data model at ``alpha_``: the selected features do not depend on
         ``refit``.
+
+    adaptive : bool or float, default=False
+        The adaptive lasso (Zou, 2006) and adaptive group lasso (Dinh & Ho, 2020),
+        for the penalties that act on the first layer's rows: fit as without it, then
+        weigh each feature j by w_j = 1 / (‖W₁[j, :]‖₂^γ + 1e-12) from the first layer
+        of the model at its ``alpha_`` (times ``penalty_weights`` if given) and fit
+        again, the path with these ``penalty_weights`` and the choice of λ by
+        ``selection`` included: weak features are penalized hard, strong ones lightly,
+        and the features that the first fit removed stay removed. True is γ = 1, a
+        float > 0 is γ. It costs a second fit and selects the informative features
+        where the plain penalty at the prediction-optimal λ also keeps noise.
 """
 
 _CV_EXTRA_PARAMETERS = """
@@ -474,6 +486,9 @@ _CV_ATTRIBUTES = """
 
     ensemble_intercepts_ : list of length n_folds of list of ndarray
         With ``refit='ensemble'`` only: the ``intercepts_`` of each member.
+
+    adaptive_weights_ : ndarray of shape (n_features,)
+        The weights w_j of the second fit; only with ``adaptive``.
 """
 
 
@@ -541,6 +556,7 @@ class _RegularizedMLPCVMixin:
         "selection": [StrOptions({"best", "1se"})],
         "path_max_iter": [Interval(Integral, 1, None, closed="left")],
         "refit": [Options(bool, {True}), StrOptions({"ensemble"})],
+        "adaptive": ["boolean", Interval(Real, 0, None, closed="neither")],
     }
 
     def _base_estimator(self):
@@ -570,6 +586,8 @@ class _RegularizedMLPCVMixin:
         """
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the public attributes of a previous fit
+        if self.adaptive:  # two fits, the second weighted by the first: see _adaptive.py
+            return fit_adaptive(self, X, y, sample_weight)
         alphas = np.unique(_alpha_grid(self.alphas))
         X, y = validate_data(
             self,
@@ -676,6 +694,7 @@ class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifie
         selection="best",
         path_max_iter=20,
         refit=True,
+        adaptive=False,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,
@@ -733,6 +752,7 @@ class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor)
         selection="best",
         path_max_iter=20,
         refit=True,
+        adaptive=False,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,

@@ -142,6 +142,25 @@ def test_value_of_group_is_scaled_sum_of_first_layer_row_norms(coefs):
     assert _penalties.value("group", deeper_changed, 0.5) == _penalties.value("group", coefs, 0.5)
 
 
+def test_value_with_feature_weights_weighs_the_first_layer_rows_only(coefs):
+    """Ω with weights w: ρ·(Σ_j w_j Σ_c |W₁[j, c]| + Σ_deeper |W|) + (1 − ρ)·ΣW² for
+    elastic net, √h₁·Σ_j w_j‖W₁[j, :]‖₂ for group."""
+    W0, deeper = coefs[0], coefs[1:]
+    w = np.array([0.0, 0.5, 1.0, 2.0, 7.0])
+    l1 = w @ np.abs(W0).sum(axis=1) + sum(np.abs(W).sum() for W in deeper)
+    l2 = sum(np.sum(W**2) for W in coefs)
+    np.testing.assert_allclose(
+        _penalties.value("elasticnet", coefs, 0.3, w), 0.3 * l1 + 0.7 * l2, rtol=1e-14
+    )
+    group = np.sqrt(W0.shape[1]) * (w @ np.linalg.norm(W0, axis=1))
+    np.testing.assert_allclose(_penalties.value("group", coefs, 0.5, w), group, rtol=1e-14)
+    ones = np.ones(W0.shape[0])
+    for name in ("l1", "group", "sparsegroup"):
+        assert _penalties.value(name, coefs, 0.3, ones) == pytest.approx(
+            _penalties.value(name, coefs, 0.3), rel=1e-14
+        )
+
+
 def test_value_of_l2_matches_the_penalty_in_the_kernel_objective(coefs):
     rng = np.random.default_rng(4)
     units = np.array([5, 4, 3, 2], dtype=np.int64)
@@ -193,6 +212,7 @@ def step(
     t=1,
     m=None,
     v=None,
+    feature_weights=None,
 ):
     """θ after one ``optimizer_step`` (copies in, moments updated in place if given)."""
     params = params.copy()
@@ -200,7 +220,9 @@ def step(
         m = np.zeros(N_PARAMS)
     if v is None:
         v = np.zeros(N_PARAMS if solver == ADAM else 0)
-    regularization = Regularization(*_penalties.rates(penalty, alpha, l1_ratio))
+    regularization = Regularization(
+        *_penalties.rates(penalty, alpha, l1_ratio), feature_weights=feature_weights
+    )
     optimizer = Optimizer(
         solver=solver,
         schedule=0,
@@ -418,6 +440,97 @@ def test_group_prox_under_adam_removes_whole_rows_and_leaves_deeper_layers_unshr
 
 
 # ---------------------------------------------------------------------------
+# per-feature weights: row j of the first layer thresholded by λ·w_j
+# ---------------------------------------------------------------------------
+
+#: one weight per input feature (UNITS[0] = 3): unpenalized, light, heavy
+FEATURE_WEIGHTS = np.array([0.0, 0.5, 3.0])
+N_FIRST = UNITS[0] * UNITS[1]
+
+
+def row_thresholds(tau):
+    """τ·w_j for each weight of the first layer (row-major, UNITS[1] per row)."""
+    return np.repeat(FEATURE_WEIGHTS, UNITS[1]) * tau[:N_FIRST]
+
+
+def test_weighted_l1_sgd_step_thresholds_row_j_by_lambda_w_j_and_deeper_layers_by_lambda():
+    w, g = point()
+    plain = w - LR * g
+    got = step(w, g, SGD, L1, feature_weights=FEATURE_WEIGHTS)
+    tau = np.full(N_WEIGHTS, LR * LAM)
+    expected_first = soft_threshold_np(plain[:N_FIRST], row_thresholds(tau))
+    np.testing.assert_allclose(got[:N_FIRST], expected_first, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        got[N_FIRST:N_WEIGHTS], soft_threshold_np(plain[N_FIRST:N_WEIGHTS], LR * LAM), rtol=1e-12
+    )
+    np.testing.assert_allclose(got[B_], plain[B_], rtol=1e-14)
+    np.testing.assert_array_equal(got[: UNITS[1]], plain[: UNITS[1]])  # w_0 = 0: untouched
+
+
+@pytest.mark.parametrize("t", [1, 4])
+def test_weighted_l1_under_adam_thresholds_each_weight_by_eta_lambda_w_j_over_its_denominator(t):
+    w, g = point(12)
+    rng = np.random.default_rng(8)
+    g *= rng.uniform(0.01, 10.0, N_PARAMS)
+    m0 = rng.normal(size=N_PARAMS) if t > 1 else None
+    v0 = rng.uniform(0.0, 2.0, N_PARAMS) if t > 1 else None
+    m_hat, denom = adam_quantities(g, t, m0, v0)
+    plain = w - LR * m_hat / denom
+    tau = LR * LAM / denom
+    got = step(
+        w,
+        g,
+        ADAM,
+        L1,
+        t=t,
+        m=None if m0 is None else m0.copy(),
+        v=None if v0 is None else v0.copy(),
+        feature_weights=FEATURE_WEIGHTS,
+    )
+    expected = soft_threshold_np(
+        plain[W_], np.concatenate([row_thresholds(tau), tau[N_FIRST:N_WEIGHTS]])
+    )
+    np.testing.assert_allclose(got[W_], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_weighted_group_sgd_step_block_thresholds_row_j_by_eta_lambda_w_j_sqrt_h():
+    w, g = point(13)
+    plain = w - LR * g
+    got = step(w, g, SGD, GROUP, alpha=2.0, feature_weights=FEATURE_WEIGHTS)
+    U0 = plain[:N_FIRST].reshape(UNITS[0], UNITS[1])
+    tau = LR * 2.0 * np.sqrt(UNITS[1]) * FEATURE_WEIGHTS[:, None]
+    expected0 = U0 * np.maximum(1 - tau / np.linalg.norm(U0, axis=1, keepdims=True), 0.0)
+    G0 = got[:N_FIRST].reshape(UNITS[0], UNITS[1])
+    np.testing.assert_allclose(G0, expected0, rtol=1e-12, atol=1e-15)
+    assert np.all(G0[2] == 0.0) and np.all(G0[1] != 0.0)  # the heavy row goes, the light stays
+    np.testing.assert_array_equal(G0[0], U0[0])  # w_0 = 0: unpenalized
+    np.testing.assert_allclose(got[N_FIRST:], plain[N_FIRST:], rtol=1e-14)
+
+
+@pytest.mark.parametrize("penalty", [L1, ELASTICNET, GROUP, "sparsegroup"])
+@pytest.mark.parametrize("solver", [SGD, ADAM])
+def test_feature_weights_of_one_give_the_unweighted_step_bit_for_bit(penalty, solver):
+    w, g = point(14)
+    ones = np.ones(UNITS[0])
+    np.testing.assert_array_equal(
+        step(w, g, solver, penalty, feature_weights=ones), step(w, g, solver, penalty)
+    )
+
+
+def test_a_huge_feature_weight_keeps_its_row_at_zero_and_its_penalty_at_zero():
+    """The adaptive weight 1 / TINY of a feature that a first fit removed."""
+    w, g = point(15)
+    huge = np.array([1.0, 1e12, 1.0])
+    for penalty in (L1, GROUP):
+        got = step(w, g, ADAM, penalty, alpha=1e-5, feature_weights=huge)
+        row = got[UNITS[1] : 2 * UNITS[1]]
+        assert np.all(row == 0.0)
+        reg = Regularization(*_penalties.rates(penalty, 1e-5, 0.5), feature_weights=huge)
+        term = penalty_term(got[W_], N_FIRST, int(UNITS[1]), reg)
+        assert np.isfinite(term) and term < 1.0
+
+
+# ---------------------------------------------------------------------------
 # through the estimator
 # ---------------------------------------------------------------------------
 
@@ -625,6 +738,17 @@ def test_penalty_term_of_the_kernels_equals_value_times_alpha(coefs):
         )
 
 
+@pytest.mark.parametrize("name", ["l1", "elasticnet", "group", "sparsegroup"])
+def test_penalty_term_with_feature_weights_equals_the_weighted_value_times_alpha(coefs, name):
+    units = np.array([5, 4, 3, 2], dtype=np.int64)
+    weights = np.concatenate([W.ravel() for W in coefs])
+    w = np.array([0.0, 0.5, 1.0, 2.0, 7.0])
+    reg = Regularization(*_penalties.rates(name, 0.7, 0.3), feature_weights=w)
+    got = penalty_term(weights, int(units[0] * units[1]), int(units[1]), reg)
+    np.testing.assert_allclose(got, 0.7 * _penalties.value(name, coefs, 0.3, w), rtol=1e-12)
+    assert got != pytest.approx(0.7 * _penalties.value(name, coefs, 0.3))  # the weights count
+
+
 @njit
 def penalty_term(weights, n_first, n_hidden_1, regularization):
     """The compiled-only λ·Ω, called from compiled code as the epoch loop does."""
@@ -679,3 +803,59 @@ def test_sparsegroup_goes_through_the_path_the_cv_estimator_and_the_selectors(sp
     assert kept[informative].all() and kept.sum() < X.shape[1]
     scores = stable.max_stability_scores_  # the informative features are the most stable
     assert scores[informative].min() > scores[~informative].max()
+
+
+# ---------------------------------------------------------------------------
+# penalty_weights, the estimator parameter
+# ---------------------------------------------------------------------------
+
+
+def test_penalty_weights_of_one_fit_the_unweighted_model_bit_for_bit(sparse_regression):
+    X, y, _ = sparse_regression
+    plain = _fit(X, y, penalty="group", **SPARSITY_FIT)
+    ones = _fit(X, y, penalty="group", penalty_weights=np.ones(X.shape[1]), **SPARSITY_FIT)
+    assert _max_coef_difference(plain, ones) == 0.0
+    assert plain.loss_ == ones.loss_
+
+
+@pytest.mark.parametrize("penalty", ["l1", "group"])
+def test_a_zero_penalty_weight_keeps_a_feature_that_the_penalty_removes(sparse_regression, penalty):
+    X, y, informative = sparse_regression
+    fit = {**SPARSITY_FIT, "alpha": 0.05}
+    removed = np.flatnonzero(~np.any(_fit(X, y, penalty=penalty, **fit).coefs_[0], axis=1))
+    assert removed.size > 0
+    j = removed[0]
+    weights = np.ones(X.shape[1])
+    weights[j] = 0.0
+    W0 = _fit(X, y, penalty=penalty, penalty_weights=weights, **fit).coefs_[0]
+    assert np.any(W0[j] != 0.0)
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (np.ones(29), "one weight per input feature: X has 30 features, .* shape \\(29,\\)"),
+        (np.ones((30, 1)), "one weight per input feature"),
+        (np.r_[np.ones(29), -1.0], "finite and non-negative .* got -1.0 for feature 29"),
+        (np.r_[np.nan, np.ones(29)], "finite and non-negative .* got nan for feature 0"),
+        (np.r_[np.inf, np.ones(29)], "finite and non-negative .* got inf for feature 0"),
+        (["a"] * 30, "array of numbers"),
+    ],
+)
+def test_bad_penalty_weights_are_refused_with_the_reason(sparse_regression, weights, message):
+    X, y, _ = sparse_regression
+    with pytest.raises(ValueError, match=message):
+        RegularizedMLPRegressor(penalty="l1", penalty_weights=weights, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "penalty",
+    [p for p in _penalties.PENALTIES if p not in ("l1", "elasticnet", "group", "sparsegroup")],
+)
+def test_penalty_weights_are_refused_by_a_penalty_without_first_layer_rows(
+    sparse_regression, penalty
+):
+    X, y, _ = sparse_regression
+    est = RegularizedMLPRegressor(penalty=penalty, penalty_weights=np.ones(30), max_iter=1)
+    with pytest.raises(ValueError, match=f"penalty={penalty!r} does not have"):
+        est.fit(X, y)

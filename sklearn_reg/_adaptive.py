@@ -1,0 +1,88 @@
+"""The adaptive lasso and the adaptive group lasso of the CV estimators (``adaptive=True``).
+
+At the λ that predicts best, the lasso keeps noise features: it is not selection
+consistent (Zou, 2006), and neither is the group lasso of a neural network's input
+rows (Dinh & Ho, 2020). Their adaptive versions are: a second fit whose penalty weighs
+each feature j by
+
+    w_j = 1 / (‖W₁[j, :]‖₂^γ + TINY)
+
+from the first layer ``W₁ = coefs_[0]`` of a first fit, so that a feature the first fit
+found weak is penalized hard and a strong one lightly. :func:`fit_adaptive` runs the CV
+estimator's whole procedure twice: the first path and its choice of λ (``alpha_``), then
+the weights from the model at that λ, then the path and the choice again with the
+weights as ``penalty_weights`` (:func:`sklearn_reg._penalties.prox` scales the first
+layer's row j by w_j). The model at the first ``alpha_`` is the initial estimate
+of Dinh & Ho's adaptive group lasso (a group-lasso fit); its zero rows get the weight
+1 / TINY, which keeps them at zero in the second path at every λ of the grid.
+"""
+
+import numpy as np
+from sklearn.base import clone
+
+from ._callbacks import is_callback_state
+from ._penalties import feature_selecting_penalties
+
+#: added to ‖W₁[j, :]‖^γ: a feature at zero in the first fit gets the finite weight
+#: 1 / TINY = 1e12, whose threshold λ·w_j·η keeps its row at zero at any λ ≥ 1e-10 (a
+#: row's Adam step moves it by about η), and λ·w_j·‖0‖ = 0 in ``loss_``, never NaN
+TINY = 1e-12
+
+
+def gamma_of(adaptive):
+    """γ of the ``adaptive`` parameter: None for False, 1 for True, else the float."""
+    if adaptive is False or adaptive is None:
+        return None
+    return 1.0 if adaptive is True else float(adaptive)
+
+
+def adaptive_weights(W0, gamma, penalty_weights=None):
+    """w_j = p_j / (‖W₁[j, :]‖₂^γ + TINY) for the rows j of the first layer ``W0``.
+
+    Parameters
+    ----------
+    W0 : ndarray of shape (n_features, n_hidden_1)
+        The first layer ``coefs_[0]`` of the first fit.
+    gamma : float
+        γ > 0; the larger, the harder weak features are penalized.
+    penalty_weights : array-like of shape (n_features,) or None
+        The user's weights p_j of the first fit (1 if None), multiplied in: a feature
+        that the user leaves unpenalized (p_j = 0) stays unpenalized.
+
+    Returns
+    -------
+    weights : ndarray of float64, shape (n_features,)
+    """
+    norms = np.linalg.norm(np.asarray(W0, dtype=np.float64), axis=1)
+    weights = 1.0 / (norms**gamma + TINY)
+    if penalty_weights is not None:
+        weights *= np.asarray(penalty_weights, dtype=np.float64)
+    return weights
+
+
+def fit_adaptive(cv, X, y, sample_weight):
+    """Fit the CV estimator ``cv`` twice, the second path weighted by the first model.
+
+    Both fits are fits of clones of ``cv`` with ``adaptive=False`` (the callbacks see
+    two CV fits); ``cv`` takes the fitted state of the second and its weights as
+    ``adaptive_weights_``.
+
+    Returns
+    -------
+    cv : the CV estimator, fitted
+    """
+    if cv.penalty not in feature_selecting_penalties():
+        raise ValueError(
+            f"adaptive={cv.adaptive!r} reweights the penalty of each input feature's row "
+            f"of the first layer, which penalty={cv.penalty!r} does not have: use penalty "
+            f"in {', '.join(repr(p) for p in feature_selecting_penalties())}."
+        )
+    first = clone(cv).set_params(adaptive=False).fit(X, y, sample_weight)
+    weights = adaptive_weights(first.coefs_[0], gamma_of(cv.adaptive), cv.penalty_weights)
+    second = clone(cv).set_params(adaptive=False, penalty_weights=weights)
+    second.fit(X, y, sample_weight)
+    for name, value in vars(second).items():
+        if (name.endswith("_") or name.startswith("_")) and not is_callback_state(name):
+            setattr(cv, name, value)
+    cv.adaptive_weights_ = weights
+    return cv
