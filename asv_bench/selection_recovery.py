@@ -48,8 +48,8 @@ support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden l
   (the λ at which a column leaves the full-data path, as LassoNet ranks features):
   of the columns still in the model at ``alpha_``, those above the largest gap of
   the ranking (:func:`exit_rank_support`);
-- ``adaptive_l1``, ``adaptive_group``: ``l1`` and ``group`` with ``adaptive=True``,
-  when the CV estimators have that parameter; "n/a" otherwise.
+- ``adaptive_l1``, ``adaptive_group``: ``l1`` and ``group`` with ``adaptive=True``
+  (γ = 1); ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2).
 
 The score ratio is the held-out score (R², accuracy) of the reference estimator (the
 'group' CV estimator of ``CV_PARAMS``) refitted on the selected columns, divided by
@@ -247,19 +247,18 @@ def exit_rank(X, y, is_classification, seed):
     return exit_rank_support(exits, estimator.alphas_, estimator.alpha_)
 
 
-#: True when the CV estimators take ``adaptive`` (the adaptive lasso / group lasso)
-ADAPTIVE = "adaptive" in RegularizedMLPRegressorCV().get_params()
-
-#: name -> (function(X, y, is_classification, seed) -> boolean support, available)
+#: name -> function(X, y, is_classification, seed) -> boolean support
 METHODS = {
-    "l1": (partial(select_from_model, penalty="l1"), True),
-    "group": (partial(select_from_model, penalty="group"), True),
-    "l1_1se": (partial(select_from_model, penalty="l1", selection="1se"), True),
-    "group_1se": (partial(select_from_model, penalty="group", selection="1se"), True),
-    "stability": (stability, True),
-    "exit_rank": (exit_rank, True),
-    "adaptive_l1": (partial(select_from_model, penalty="l1", adaptive=True), ADAPTIVE),
-    "adaptive_group": (partial(select_from_model, penalty="group", adaptive=True), ADAPTIVE),
+    "l1": partial(select_from_model, penalty="l1"),
+    "group": partial(select_from_model, penalty="group"),
+    "l1_1se": partial(select_from_model, penalty="l1", selection="1se"),
+    "group_1se": partial(select_from_model, penalty="group", selection="1se"),
+    "stability": stability,
+    "exit_rank": exit_rank,
+    "adaptive_l1": partial(select_from_model, penalty="l1", adaptive=True),
+    "adaptive_group": partial(select_from_model, penalty="group", adaptive=True),
+    "adaptive2_l1": partial(select_from_model, penalty="l1", adaptive=2.0),
+    "adaptive2_group": partial(select_from_model, penalty="group", adaptive=2.0),
 }
 
 
@@ -309,7 +308,7 @@ def refit_score(data, columns, is_classification, seed):
 
 
 def evaluate(problem, methods, seed, log=print):
-    """One record per method (a dict, None for a method not available) on one seed."""
+    """One record (a dict) per method on one seed."""
     data = split(problem, seed)
     X_train, _, y_train, _ = data
     scores = {}  # refit score by selected columns: methods often agree
@@ -323,10 +322,7 @@ def evaluate(problem, methods, seed, log=print):
     records = {}
     all_columns = np.arange(X_train.shape[1])
     for name in methods:
-        function, available = METHODS[name]
-        if not available:
-            records[name] = None
-            continue
+        function = METHODS[name]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             start = time.perf_counter()
@@ -361,11 +357,9 @@ def warm_up(methods):
         tiny = (classification if is_classification else friedman1)(0, n_samples=120)
         X = StandardScaler().fit_transform(tiny.X[:, :10])
         for name in methods:
-            function, available = METHODS[name]
-            if available:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    function(X, tiny.y, is_classification, 0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                METHODS[name](X, tiny.y, is_classification, 0)
 
 
 # --------------------------------------------------------------------------- report
@@ -380,13 +374,10 @@ def _median(values, fmt):
 
 def summary_rows(results):
     """Table rows (lists of str) from ``results[problem][method]``, a list of records
-    (one per seed, None when not available)."""
+    (one per seed)."""
     rows = []
     for problem, by_method in results.items():
         for method, records in by_method.items():
-            if any(r is None for r in records):
-                rows.append([problem, method] + ["n/a"] * (len(COLUMNS) - 2))
-                continue
             exact = [r["exact"] for r in records]
             rows.append(
                 [
@@ -449,7 +440,7 @@ def main(argv=None):
         parser.error(f"--seeds must be at least 1, got {n_seeds}")
 
     print(machine_note())
-    print(f"load average {os.getloadavg()[0]:.1f}; adaptive available: {ADAPTIVE}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
     start = time.perf_counter()
     warm_up(methods)
     results = {}

@@ -1,10 +1,11 @@
 """The built wheel ships compiled kernels: installed from it, a first fit compiles nothing.
 
-One wheel is built per test session (``pip wheel``, which compiles every kernel once for
-a generic CPU, 1-3 min) and installed into one fresh virtual environment; each test then
-runs a fresh Python process. Any mismatch with the shipped kernels (an edited source,
-another numba version, a truncated file) must fall back to compiling, with the same
-predictions.
+One wheel is built per test session (``pip wheel``, which compiles every kernel once per
+CPU tier, 2-4 min) and installed into one fresh virtual environment; each test then runs
+a fresh Python process. The tests share one xdist group (``--dist loadgroup``), so that
+under ``-n 2`` one worker builds the wheel, not both. Any mismatch with the shipped
+kernels (an edited source, another numba version, a truncated file) must fall back to
+compiling, with the same predictions.
 """
 
 import json
@@ -25,6 +26,8 @@ import pytest
 from sklearn_reg import _jit
 
 ROOT = Path(__file__).parents[1]
+
+pytestmark = pytest.mark.xdist_group("wheel")
 
 #: fits and predicts; prints the kernels numba compiled, the notices and the predictions.
 #: argv[1], if given, is the numba version the process pretends to have.
