@@ -49,7 +49,9 @@ support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden l
   of the columns still in the model at ``alpha_``, those above the largest gap of
   the ranking (:func:`exit_rank_support`);
 - ``adaptive_l1``, ``adaptive_group``: ``l1`` and ``group`` with ``adaptive=True``
-  (γ = 1); ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2).
+  (γ = 1); ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2);
+  ``adaptive_group_zeros``: ``adaptive_group`` with ``threshold=1e-5``, the columns
+  whose rows are not exactly zero.
 
 The score ratio is the held-out score (R², accuracy) of the reference estimator (the
 'group' CV estimator of ``CV_PARAMS``) refitted on the selected columns, divided by
@@ -205,10 +207,11 @@ def cv_estimator(is_classification, seed, **params):
     return Estimator(**CV_PARAMS, random_state=seed, **params)
 
 
-def select_from_model(X, y, is_classification, seed, **params):
-    """``SelectFromModel`` (default threshold) of the CV estimator fitted with ``params``."""
+def select_from_model(X, y, is_classification, seed, threshold=None, **params):
+    """``SelectFromModel`` (its default ``threshold`` if None) of the CV estimator fitted
+    with ``params``."""
     estimator = cv_estimator(is_classification, seed, **params).fit(X, y)
-    return SelectFromModel(estimator, prefit=True).get_support()
+    return SelectFromModel(estimator, threshold=threshold, prefit=True).get_support()
 
 
 def stability(X, y, is_classification, seed):
@@ -259,6 +262,9 @@ METHODS = {
     "adaptive_group": partial(select_from_model, penalty="group", adaptive=True),
     "adaptive2_l1": partial(select_from_model, penalty="l1", adaptive=2.0),
     "adaptive2_group": partial(select_from_model, penalty="group", adaptive=2.0),
+    "adaptive_group_zeros": partial(
+        select_from_model, penalty="group", adaptive=True, threshold=1e-5
+    ),
 }
 
 

@@ -55,7 +55,7 @@ _PARAMETERS = (
         the first layer ("""
     + ", ".join(repr(p) for p in feature_selecting_penalties())
     + """):
-        the L1 part of row j of ``coefs_[0]`` becomes λ₁·w_j·Σ_c |W₁[j, c]| and its
+        the L1 part of row j of ``coefs_[0]`` becomes λ₁·w_j·‖W₁[j, :]‖₁ and its
         group part λ_g·w_j·√h₁·‖W₁[j, :]‖₂ (the deeper layers and the L2 part stay
         unweighted), so a larger weight removes the feature sooner and w_j = 0 leaves
         it unpenalized: the weights of the adaptive lasso (Zou, 2006) and the adaptive
