@@ -25,7 +25,16 @@ from sklearn_reg import (
 from sklearn_reg._cv import _select_index
 from sklearn_reg._train import TrainingState
 
-CV_PARAMETERS = {"alphas", "cv", "scoring", "n_jobs", "selection", "path_max_iter", "refit"}
+CV_PARAMETERS = {
+    "alphas",
+    "cv",
+    "scoring",
+    "n_jobs",
+    "selection",
+    "path_max_iter",
+    "refit",
+    "adaptive",
+}
 
 # -- scikit-learn compatibility ------------------------------------------------------
 

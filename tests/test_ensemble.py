@@ -6,6 +6,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+import test_cv
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
@@ -312,16 +313,7 @@ def test_callbacks_see_each_path_and_the_ensemble_at_the_end(three_classes):
 
 # -- scikit-learn compatibility --------------------------------------------------------
 
-SMALL = dict(
-    hidden_layer_sizes=(8,),
-    alphas=3,
-    cv=3,
-    path_max_iter=5,
-    max_iter=100,
-    learning_rate_init=0.01,
-    random_state=0,
-    refit="ensemble",
-)
+SMALL = dict(test_cv.SMALL, refit="ensemble")  # the budget of the CV estimators' checks
 
 
 @parametrize_with_checks([RegularizedMLPClassifierCV(**SMALL), RegularizedMLPRegressorCV(**SMALL)])
