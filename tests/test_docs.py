@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parents[1] / "docs"
-PAGES = ["getting_started.rst", "user_guide.rst", "stability_selection.rst"]
+PAGES = [
+    "getting_started.rst",
+    "user_guide.rst",
+    "feature_selection.rst",
+    "stability_selection.rst",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
