@@ -270,9 +270,10 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
         return np.array(sizes, dtype=np.int64)
 
-    def _flat_params(self):
-        """A flat parameter vector packed from ``coefs_`` / ``intercepts_``."""
-        return np.concatenate([c.ravel() for c in self.coefs_] + list(self.intercepts_))
+    def _weight_sets(self):
+        """The (coefs, intercepts) of the networks whose outputs ``predict`` averages:
+        the model's own."""
+        return [(self.coefs_, self.intercepts_)]
 
     def _fitted_state(self):
         return {
@@ -290,13 +291,19 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
     # -- predict -----------------------------------------------------------------
 
     def _forward(self, X):
-        """Predictions after the output activation, shape (n_samples, n_outputs)."""
+        """Predictions after the output activation, shape (n_samples, n_outputs): the mean
+        over the networks of :meth:`_weight_sets` (one, but for a fold ensemble)."""
         announce_compilation()
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
         )
-        params = self._flat_params()
+        outputs = [self._output(X, *weights) for weights in self._weight_sets()]
+        return outputs[0] if len(outputs) == 1 else sum(outputs) / len(outputs)
+
+    def _output(self, X, coefs, intercepts):
+        """g(z_L) on the validated ``X`` of the network with ``coefs`` / ``intercepts``."""
+        params = np.concatenate([c.ravel() for c in coefs] + list(intercepts))
         out = np.empty((X.shape[0], self.n_outputs_), dtype=params.dtype)
         network = Network(self._units(), ACTIVATION_CODES[self.activation], self._loss_code())
         with blas_threads(network.units, min(X.shape[0], K.PREDICT_CHUNK)):

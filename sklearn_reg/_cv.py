@@ -340,18 +340,6 @@ def _members(fold_results, index):
     return [coefs for coefs, _ in weights], [intercepts for _, intercepts in weights]
 
 
-def _network(estimator, coefs, intercepts):
-    """The base estimator at ``alpha_`` with the fitted state of the CV ``estimator`` and
-    the weights ``coefs`` / ``intercepts`` (shared, not copied): one member of its
-    ensemble."""
-    network = estimator._base_estimator().set_params(alpha=estimator.alpha_)
-    state = _fitted_state(estimator)
-    for name in ("ensemble_coefs_", "ensemble_intercepts_", "feature_names_in_"):
-        state.pop(name, None)  # the caller checks the feature names, once
-    vars(network).update(state, coefs_=coefs, intercepts_=intercepts)
-    return network
-
-
 def _select_index(scores, selection):
     """Index of the chosen λ in an increasing grid from ``scores`` (n_folds, n_alphas).
 
@@ -656,17 +644,12 @@ class _RegularizedMLPCVMixin:
         task.end()
         return self
 
-    def _forward(self, X):
-        """Predictions after the output activation: the model's at ``alpha_``, or with
-        ``refit='ensemble'`` the mean of the members' (probabilities for a classifier)."""
-        if not hasattr(self, "ensemble_coefs_"):
-            return super()._forward(X)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
-        )
-        members = zip(self.ensemble_coefs_, self.ensemble_intercepts_)
-        total = sum(_network(self, *weights)._forward(X) for weights in members)
-        return total / len(self.ensemble_coefs_)
+    def _weight_sets(self):
+        """The networks whose outputs ``predict`` averages: the members with
+        ``refit='ensemble'``, else the model at ``alpha_``."""
+        if hasattr(self, "ensemble_coefs_"):
+            return list(zip(self.ensemble_coefs_, self.ensemble_intercepts_))
+        return super()._weight_sets()
 
     @available_if(_never)
     def partial_fit(self, X, y, **kwargs):
