@@ -20,20 +20,12 @@ of Dinh & Ho's adaptive group lasso (a group-lasso fit); its zero rows get the w
 import numpy as np
 from sklearn.base import clone
 
-from ._callbacks import is_callback_state
-from ._penalties import feature_selecting_penalties
+from ._config import require_row_penalty
 
 #: added to ‖W₁[j, :]‖^γ: a feature at zero in the first fit gets the finite weight
 #: 1 / TINY = 1e12, whose threshold λ·w_j·η keeps its row at zero at any λ ≥ 1e-10 (a
 #: row's Adam step moves it by about η), and λ·w_j·‖0‖ = 0 in ``loss_``, never NaN
 TINY = 1e-12
-
-
-def gamma_of(adaptive):
-    """γ of the ``adaptive`` parameter: None for False, 1 for True, else the float."""
-    if adaptive is False or adaptive is None:
-        return None
-    return 1.0 if adaptive is True else float(adaptive)
 
 
 def adaptive_weights(W0, gamma, penalty_weights=None):
@@ -71,18 +63,12 @@ def fit_adaptive(cv, X, y, sample_weight):
     -------
     cv : the CV estimator, fitted
     """
-    if cv.penalty not in feature_selecting_penalties():
-        raise ValueError(
-            f"adaptive={cv.adaptive!r} reweights the penalty of each input feature's row "
-            f"of the first layer, which penalty={cv.penalty!r} does not have: use penalty "
-            f"in {', '.join(repr(p) for p in feature_selecting_penalties())}."
-        )
+    require_row_penalty(cv.penalty, f"adaptive={cv.adaptive!r} reweights", "adaptive=False")
+    gamma = 1.0 if cv.adaptive is True else float(cv.adaptive)
     first = clone(cv).set_params(adaptive=False).fit(X, y, sample_weight)
-    weights = adaptive_weights(first.coefs_[0], gamma_of(cv.adaptive), cv.penalty_weights)
+    weights = adaptive_weights(first.coefs_[0], gamma, cv.penalty_weights)
     second = clone(cv).set_params(adaptive=False, penalty_weights=weights)
-    second.fit(X, y, sample_weight)
-    for name, value in vars(second).items():
-        if (name.endswith("_") or name.startswith("_")) and not is_callback_state(name):
-            setattr(cv, name, value)
+    for name, value in second.fit(X, y, sample_weight)._fitted_state().items():
+        setattr(cv, name, value)
     cv.adaptive_weights_ = weights
     return cv

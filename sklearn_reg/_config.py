@@ -176,18 +176,23 @@ def drop_rates_of(dropout, n_hidden):
     return rates_ if np.any(rates_ > 0) else None
 
 
+def require_row_penalty(penalty, what, alternative):
+    """A ValueError unless ``penalty`` acts on the first layer's rows, which ``what``
+    (e.g. "penalty_weights weight") weighs; the message offers ``alternative``."""
+    if penalty not in feature_selecting_penalties():
+        raise ValueError(
+            f"{what} the penalty of each input feature's row of the first layer, which "
+            f"penalty={penalty!r} does not have: use penalty in "
+            f"{', '.join(repr(p) for p in feature_selecting_penalties())}, or {alternative}."
+        )
+
+
 def feature_weights_of(penalty_weights, penalty, n_features):
     """The penalty weights w_j of the input features as float64, or None; checked to be
     n_features finite values ≥ 0 for a penalty that acts on the first layer's rows."""
     if penalty_weights is None:
         return None
-    if penalty not in feature_selecting_penalties():
-        raise ValueError(
-            f"penalty_weights weight the penalty of each input feature's row of the first "
-            f"layer, which penalty={penalty!r} does not have: use penalty in "
-            f"{', '.join(repr(p) for p in feature_selecting_penalties())}, or "
-            "penalty_weights=None."
-        )
+    require_row_penalty(penalty, "penalty_weights weight", "penalty_weights=None")
     try:
         w = np.asarray(penalty_weights, dtype=np.float64)
     except (TypeError, ValueError):
