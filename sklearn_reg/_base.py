@@ -35,6 +35,11 @@ _OUT_ACTIVATIONS = {
 }
 
 
+def flat_params(coefs, intercepts):
+    """One flat parameter vector packed from the ``coefs`` / ``intercepts`` lists."""
+    return np.concatenate([c.ravel() for c in coefs] + list(intercepts))
+
+
 class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
     """Base class of the regularized MLP estimators; use the subclasses."""
 
@@ -270,6 +275,10 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         sizes = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
         return np.array(sizes, dtype=np.int64)
 
+    def _flat_params(self):
+        """A flat parameter vector packed from ``coefs_`` / ``intercepts_``."""
+        return flat_params(self.coefs_, self.intercepts_)
+
     def _weight_sets(self):
         """The (coefs, intercepts) of the networks whose outputs ``predict`` averages:
         the model's own."""
@@ -303,7 +312,7 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
 
     def _output(self, X, coefs, intercepts):
         """g(z_L) on the validated ``X`` of the network with ``coefs`` / ``intercepts``."""
-        params = np.concatenate([c.ravel() for c in coefs] + list(intercepts))
+        params = flat_params(coefs, intercepts)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=params.dtype)
         network = Network(self._units(), ACTIVATION_CODES[self.activation], self._loss_code())
         with blas_threads(network.units, min(X.shape[0], K.PREDICT_CHUNK)):
