@@ -1,12 +1,12 @@
 """refit='ensemble' of the CV estimators: the fold models at alpha_ predict, averaged."""
 
-import pickle
 import warnings
+from functools import partial
 
-import joblib
 import numpy as np
 import pytest
 import test_cv
+import test_persistence
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
@@ -232,24 +232,15 @@ def test_clone_keeps_refit_and_no_members(classifiers):
     assert copy.refit == "ensemble" and not hasattr(copy, "ensemble_coefs_")
 
 
-def _skops(est, tmp_path):
-    sio = pytest.importorskip("skops.io")
-    path = tmp_path / "model.skops"
-    sio.dump(est, path)
-    untrusted = sio.get_untrusted_types(file=path)
-    # the members are plain lists of numpy arrays: only the class itself is unknown to skops
-    assert untrusted == [f"sklearn_reg._cv.{type(est).__name__}"]
-    return sio.load(path, trusted=untrusted)
+# the members are plain lists of numpy arrays: skops distrusts only the class itself
+ROUND_TRIPS = [
+    test_persistence._pickle,
+    test_persistence._joblib,
+    partial(test_persistence._skops, module="sklearn_reg._cv"),
+]
 
 
-def _joblib(est, tmp_path):
-    joblib.dump(est, tmp_path / "model.joblib")
-    return joblib.load(tmp_path / "model.joblib")
-
-
-@pytest.mark.parametrize(
-    "round_trip", [lambda est, _: pickle.loads(pickle.dumps(est)), _joblib, _skops]
-)
+@pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=["pickle", "joblib", "skops"])
 def test_persisted_ensemble_predicts_identically(three_classes, classifiers, round_trip, tmp_path):
     X, _ = three_classes
     _, ensemble, _ = classifiers

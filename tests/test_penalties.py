@@ -331,27 +331,33 @@ def test_l1_prox_yields_exact_zeros_under_sgd():
     np.testing.assert_allclose(got[B_], w[B_] - LR * g[B_], rtol=1e-14)
 
 
-@pytest.mark.parametrize("t", [1, 4])
-def test_l1_prox_under_adam_uses_the_per_coordinate_threshold(t):
-    w, g = point()
-    rng = np.random.default_rng(7)
-    g *= rng.uniform(0.01, 10.0, N_PARAMS)  # widely varying √v̂, hence thresholds
+def adam_case(t, point_seed, rng_seed):
+    """(w, g, (m0, v0), m̂, √v̂ + ε) of Adam's step t at a point whose gradient is scaled
+    by widely varying factors (so √v̂, hence the thresholds, vary widely); the moments
+    before the step are None at t = 1."""
+    w, g = point(point_seed)
+    rng = np.random.default_rng(rng_seed)
+    g *= rng.uniform(0.01, 10.0, N_PARAMS)
     m0 = rng.normal(size=N_PARAMS) if t > 1 else None
     v0 = rng.uniform(0.0, 2.0, N_PARAMS) if t > 1 else None
-    m_hat, denom = adam_quantities(g, t, m0, v0)
+    return (w, g, (m0, v0), *adam_quantities(g, t, m0, v0))
+
+
+def adam_l1_step(w, g, t, m0, v0, **kwargs):
+    """The compiled step of 'l1' under Adam at step t, from copies of the moments."""
+    m = None if m0 is None else m0.copy()
+    v = None if v0 is None else v0.copy()
+    return step(w, g, ADAM, L1, t=t, m=m, v=v, **kwargs)
+
+
+@pytest.mark.parametrize("t", [1, 4])
+def test_l1_prox_under_adam_uses_the_per_coordinate_threshold(t):
+    w, g, moments, m_hat, denom = adam_case(t, point_seed=5, rng_seed=7)
     update = LR * m_hat / denom
     tau = LR * LAM / denom  # per coordinate
     w[:5] = update[:5] + 0.5 * tau[:5]  # w − update = τ/2 on five weights: zeroed
     plain = w - update
-    got = step(
-        w,
-        g,
-        ADAM,
-        L1,
-        t=t,
-        m=None if m0 is None else m0.copy(),
-        v=None if v0 is None else v0.copy(),
-    )
+    got = adam_l1_step(w, g, t, *moments)
     np.testing.assert_allclose(
         got[W_], soft_threshold_np(plain[W_], tau[W_]), rtol=1e-12, atol=1e-15
     )
@@ -469,24 +475,10 @@ def test_weighted_l1_sgd_step_thresholds_row_j_by_lambda_w_j_and_deeper_layers_b
 
 @pytest.mark.parametrize("t", [1, 4])
 def test_weighted_l1_under_adam_thresholds_each_weight_by_eta_lambda_w_j_over_its_denominator(t):
-    w, g = point(12)
-    rng = np.random.default_rng(8)
-    g *= rng.uniform(0.01, 10.0, N_PARAMS)
-    m0 = rng.normal(size=N_PARAMS) if t > 1 else None
-    v0 = rng.uniform(0.0, 2.0, N_PARAMS) if t > 1 else None
-    m_hat, denom = adam_quantities(g, t, m0, v0)
+    w, g, moments, m_hat, denom = adam_case(t, point_seed=12, rng_seed=8)
     plain = w - LR * m_hat / denom
     tau = LR * LAM / denom
-    got = step(
-        w,
-        g,
-        ADAM,
-        L1,
-        t=t,
-        m=None if m0 is None else m0.copy(),
-        v=None if v0 is None else v0.copy(),
-        feature_weights=FEATURE_WEIGHTS,
-    )
+    got = adam_l1_step(w, g, t, *moments, feature_weights=FEATURE_WEIGHTS)
     expected = soft_threshold_np(
         plain[W_], np.concatenate([row_thresholds(tau), tau[N_FIRST:N_WEIGHTS]])
     )
