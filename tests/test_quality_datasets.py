@@ -59,11 +59,26 @@ def test_results_page_lists_the_loaded_shape(name):
     assert shapes == [X.shape]
 
 
-def test_every_set_has_between_300_and_50000_rows():
-    rows = [d.rows for d in quality.DATASETS.values()]
-    assert len(rows) >= 15 and min(rows) >= 300 and max(rows) <= 50000
-    tasks = {d.task for d in quality.DATASETS.values()}
-    assert tasks == {quality.CLASSIFICATION, quality.REGRESSION}
+def test_small_tier_has_sets_of_300_to_20000_rows_capped_at_4000_training_rows():
+    sets, max_train = quality.TIERS["small"]
+    rows = [quality.DATASETS[n].rows for n in sets]
+    assert len(sets) >= 15 and min(rows) >= 300 and max(rows) <= 20000
+    assert {quality.DATASETS[n].task for n in sets} == {quality.CLASSIFICATION, quality.REGRESSION}
+    assert max_train == 4000
+
+
+def test_medium_tier_has_at_least_8_sets_of_20000_to_400000_rows_of_both_tasks():
+    sets, max_train = quality.TIERS["medium"]
+    full_size = [n for n in sets if quality.DATASETS[n].rows > 20000]
+    assert len(full_size) >= 8
+    assert all(quality.DATASETS[n].rows <= 400000 for n in sets)
+    assert {quality.DATASETS[n].task for n in full_size} == {
+        quality.CLASSIFICATION,
+        quality.REGRESSION,
+    }
+    assert max_train == 20000
+    # every set of the package is in a tier
+    assert set(quality.TIERS["small"][0]) | set(sets) == set(quality.DATASETS)
 
 
 def test_unknown_set_raises_value_error():
@@ -102,6 +117,23 @@ def test_split_is_stratified_and_depends_on_the_seed():
     b = quality.make_split(X, y, quality.CLASSIFICATION, seed=1)
     assert len(a.y_test) == 100 and np.bincount(a.y_test).tolist() == [80, 20]
     assert not np.array_equal(a.X_test, b.X_test)
+
+
+def test_noise_columns_are_gaussian_and_shuffled_copies_and_keep_the_real_ones():
+    X, _, _ = _mixed_frame(n=2000)
+    y = np.arange(2000) % 2
+    clean = quality.make_split(X, y, quality.CLASSIFICATION, seed=0)
+    noisy = quality.make_split(X, y, quality.CLASSIFICATION, seed=0, noise=2)
+    n = clean.X_train.shape[1]  # 5 real columns: 10 noise ones, 5 Gaussian and 5 copies
+    assert noisy.X_train.shape[1] == noisy.X_test.shape[1] == 3 * n
+    for real, part in [(clean.X_train, noisy.X_train), (clean.X_test, noisy.X_test)]:
+        np.testing.assert_array_equal(part[:, :n], real)
+        gaussian, copies = part[:, n : 2 * n], part[:, 2 * n :]
+        assert abs(gaussian.mean()) < 0.05 and gaussian.std() == pytest.approx(1.0, abs=0.05)
+        for j in range(n):
+            # the same values in another order: the link to the rows (and the target) is gone
+            np.testing.assert_array_equal(np.sort(copies[:, j]), np.sort(real[:, j]))
+            assert not np.array_equal(copies[:, j], real[:, j])
 
 
 def test_training_split_is_capped_and_test_split_is_not():
