@@ -467,8 +467,7 @@ DATASETS = {
             44932,
             19,
             _rdataset("stevedata", "TV16", "votetrump", drop=("uid",)),
-            "stevedata::TV16 (CCES 2016), voted for Trump yes / no among voters; "
-            "missing values",
+            "stevedata::TV16 (CCES 2016), voted for Trump yes / no among voters; missing values",
         ),
         Dataset(
             "diamonds",
@@ -525,8 +524,7 @@ DATASETS = {
                 drop=("idcode",),
                 categorical=("race", "ind_code", "occ_code"),
             ),
-            "sampleSelection::nlswork (NLS young women 1968-88), target log(wage); "
-            "missing values",
+            "sampleSelection::nlswork (NLS young women 1968-88), target log(wage); missing values",
         ),
     ]
 }
@@ -935,9 +933,7 @@ def _tasks(sets, seeds, models, done):
     ]
 
 
-def run(
-    sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log=print, noise=0
-):
+def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log=print, noise=0):
     """Run every (data set, seed, model), appending each result to ``csv_path``.
 
     Parameters
