@@ -65,6 +65,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
 from sklearn_reg import (
+    PiecewiseLinearEncoder,
     RegularizedMLPClassifier,
     RegularizedMLPClassifierCV,
     RegularizedMLPRegressor,
@@ -767,6 +768,16 @@ def _realmlp(task, seed):
     return estimator(device="cpu", random_state=seed, n_threads=1, verbosity=0)
 
 
+def _encoded(key):
+    """The model ``key`` behind a ``PiecewiseLinearEncoder`` of the preprocessed columns
+    (one-hot and other binary columns pass through)."""
+
+    def make(task, seed):
+        return make_pipeline(PiecewiseLinearEncoder(), MODELS[key].make(task, seed))
+
+    return make
+
+
 MODELS = {
     m.key: m
     for m in [
@@ -821,6 +832,14 @@ MODELS = {
             "reg_cv_group",
             "RegularizedMLP-CV penalty='group'",
             _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, penalty="group"),
+            default=False,
+        ),
+        # numeric columns as piecewise-linear encodings (16 quantile bins each)
+        Model("reg_ple", "PiecewiseLinearEncoder + RegularizedMLP", _encoded("reg"), default=False),
+        Model(
+            "reg_cv_ple",
+            "PiecewiseLinearEncoder + RegularizedMLP-CV",
+            _encoded("reg_cv"),
             default=False,
         ),
         # the CV estimator predicting with its fold models at alpha_, averaged

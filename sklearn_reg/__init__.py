@@ -6,10 +6,12 @@ from ._cv import (
     feature_exit_alphas,
     regularization_path,
 )
+from ._encoding import PiecewiseLinearEncoder
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._stability import StabilitySelection
 
 __all__ = [
+    "PiecewiseLinearEncoder",
     "RegularizedMLPClassifier",
     "RegularizedMLPClassifierCV",
     "RegularizedMLPRegressor",
