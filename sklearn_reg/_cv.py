@@ -321,18 +321,6 @@ def _reached_max_iter(model):
     return model.solver != "lbfgs" and model.n_iter_ >= model.max_iter
 
 
-def _fitted_state(model):
-    """The fitted attributes of ``model``, public (``coefs_``) and private
-    (``_label_binarizer``), without scikit-learn's callback machinery."""
-    return {
-        name: value
-        for name, value in vars(model).items()
-        if (name.endswith("_") or name.startswith("_"))
-        and "callback" not in name
-        and not name.startswith("_skl")
-    }
-
-
 def _members(fold_results, index):
     """The ensemble of ``refit='ensemble'``: (coefs, intercepts), one list entry per
     fold, the weights of each fold's path at ``alphas[index]``."""
@@ -635,7 +623,7 @@ class _RegularizedMLPCVMixin:
         index = _select_index(self.scores_, self.selection)
         if self.refit == "ensemble":
             self.ensemble_coefs_, self.ensemble_intercepts_ = _members(fold_results, index)
-        for name, value in _fitted_state(models[index]).items():
+        for name, value in models[index]._fitted_state().items():
             setattr(self, name, value)
         self.alphas_ = alphas
         self.alpha_ = float(alphas[index])
