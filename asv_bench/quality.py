@@ -834,6 +834,17 @@ MODELS = {
             _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, penalty="group"),
             default=False,
         ),
+        Model(
+            "reg_cv_group_adaptive",
+            "RegularizedMLP-CV penalty='group', adaptive=True",
+            _by_task(
+                RegularizedMLPClassifierCV,
+                RegularizedMLPRegressorCV,
+                penalty="group",
+                adaptive=True,
+            ),
+            default=False,
+        ),
         # numeric columns as piecewise-linear encodings (16 quantile bins each)
         Model("reg_ple", "PiecewiseLinearEncoder + RegularizedMLP", _encoded("reg"), default=False),
         Model(
