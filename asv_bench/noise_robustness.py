@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality as Q  # noqa: E402
 
 DEFAULT_SETS = "breast_cancer,german,credit_data,spambase,phoneme,magic"
-DEFAULT_MODELS = "reg_cv,reg_cv_group,sk_mlp,hgb"
+DEFAULT_MODELS = "reg_cv,reg_cv_group,reg_cv_group_adaptive,sk_mlp,hgb"
 
 
 def loss_table(accuracies, baseline="sk_mlp"):
