@@ -39,7 +39,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         the features.
     n_features_in_ : int
         Number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input columns, when ``X`` has string column names.
 
     See Also
