@@ -209,3 +209,21 @@ def test_versus_table_reports_the_difference_to_the_baseline():
     ]
     table = quality.versus_table(pd.DataFrame(rows), "reg")
     assert table.splitlines()[-1] == "| HistGradientBoosting (`hgb`) | +0.2000 | 2/0/0 | 0.50 |"
+
+
+def test_noise_loss_table_reports_the_loss_and_its_ratio_to_the_baseline():
+    spec = importlib.util.spec_from_file_location(
+        "noise_robustness", ROOT / "asv_bench" / "noise_robustness.py"
+    )
+    noise = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(noise)
+    sets = ["a", "b"]
+    clean = pd.DataFrame({"ours": [0.90, 0.80], "sk_mlp": [0.90, 0.80]}, index=sets)
+    noisy = pd.DataFrame({"ours": [0.89, 0.79], "sk_mlp": [0.86, 0.76]}, index=sets)
+    rows = {(m, k): r for m, k, *r in noise.loss_table({0: clean, 2: noisy})}
+    accuracy, lost, worst, ratio = rows["ours", 2]
+    assert accuracy == pytest.approx(0.84)
+    assert lost == pytest.approx(0.01) and worst == pytest.approx(0.01)
+    assert ratio == pytest.approx(0.25)  # 0.01 lost against the baseline's 0.04
+    assert rows["sk_mlp", 2][3] == pytest.approx(1.0)
+    assert np.isnan(rows["ours", 0][1])  # no loss at K = 0
