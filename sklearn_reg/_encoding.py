@@ -149,8 +149,3 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         for name, edges in zip(names, self.bin_edges_):
             out += [name] if edges is None else [f"{name}_bin{t}" for t in range(len(edges) - 1)]
         return np.asarray(out, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
