@@ -95,8 +95,8 @@ def digits(repeats):
         ).fit(X, y)
 
     def cv_estimator():
-        return RegularizedMLPClassifierCV(
-            alphas=DIGITS_ALPHAS, cv=folds, n_jobs=N_JOBS, **DIGITS_PARAMS
+        return RegularizedMLPClassifierCV(  # one path per fold: the grid search's fits
+            alphas=DIGITS_ALPHAS, cv=folds, n_jobs=N_JOBS, adaptive=False, **DIGITS_PARAMS
         ).fit(X, y)
 
     times, outs = median_times({"GridSearchCV": grid_search, "ClassifierCV": cv_estimator}, repeats)
@@ -220,6 +220,7 @@ def feature_selection(repeats):
                         alphas=SELECTION_ALPHAS,
                         penalty=penalty,
                         selection=selection,
+                        adaptive=False,  # the plain penalties: selection_recovery.py
                         n_jobs=N_JOBS,
                         **SELECTION_PARAMS,
                     )

@@ -40,8 +40,9 @@ Methods (``METHODS``; each a function of the training data returning the boolean
 support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden layer of
 32 units, Adam at 0.01, 3 folds, the default grid of 10 values of λ):
 
-- ``l1``, ``group``: ``SelectFromModel(RegularizedMLP*CV(penalty=...), prefit=True)``
-  with its default threshold (1e-5 for 'l1', the mean importance for 'group');
+- ``l1``, ``group``: ``SelectFromModel(RegularizedMLP*CV(penalty=..., adaptive=False),
+  prefit=True)``, the plain penalties, with its default threshold (1e-5 for 'l1', the
+  mean importance for 'group');
 - ``l1_1se``, ``group_1se``: the same with ``selection='1se'``;
 - ``stability``: :class:`~sklearn_reg.StabilitySelection` with its defaults;
 - ``exit_rank``: the ranking by ``feature_exit_alphas_`` of the 'group' CV estimator
@@ -49,7 +50,8 @@ support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden l
   of the columns still in the model at ``alpha_``, those above the largest gap of
   the ranking (:func:`exit_rank_support`);
 - ``adaptive_l1``, ``adaptive_group``: ``l1`` and ``group`` with ``adaptive=True``
-  (γ = 1); ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2);
+  (γ = 1), what the CV estimators do by default (``adaptive='auto'``);
+  ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2);
   ``adaptive_group_zeros``: ``adaptive_group`` with ``threshold=1e-5``, the columns
   whose rows are not exactly zero.
 
@@ -202,9 +204,10 @@ CV_PARAMS = {"hidden_layer_sizes": (32,), "learning_rate_init": 0.01, "cv": 3}
 
 
 def cv_estimator(is_classification, seed, **params):
-    """The CV estimator of the task with :data:`CV_PARAMS` and ``params``."""
+    """The CV estimator of the task with :data:`CV_PARAMS` and ``params``: a single fit
+    (``adaptive=False``) unless ``params`` set ``adaptive``."""
     Estimator = RegularizedMLPClassifierCV if is_classification else RegularizedMLPRegressorCV
-    return Estimator(**CV_PARAMS, random_state=seed, **params)
+    return Estimator(**CV_PARAMS, random_state=seed, **{"adaptive": False, **params})
 
 
 def select_from_model(X, y, is_classification, seed, threshold=None, **params):

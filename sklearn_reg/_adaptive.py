@@ -1,4 +1,4 @@
-"""The adaptive lasso and the adaptive group lasso of the CV estimators (``adaptive=True``).
+"""The adaptive lasso and the adaptive group lasso of the CV estimators (``adaptive``).
 
 At the λ that predicts best, the lasso keeps noise features: it is not selection
 consistent (Zou, 2006), and neither is the group lasso of a neural network's input
@@ -20,7 +20,7 @@ of Dinh & Ho's adaptive group lasso (a group-lasso fit); its zero rows get the w
 import numpy as np
 from sklearn.base import clone
 
-from ._config import require_row_penalty
+from ._config import feature_selecting_penalties, require_row_penalty
 
 #: added to ‖W₁[j, :]‖^γ: a feature at zero in the first fit gets the finite weight
 #: 1 / TINY = 1e12, whose threshold λ·w_j·η keeps its row at zero at any λ ≥ 1e-10 (a
@@ -52,19 +52,26 @@ def adaptive_weights(W0, gamma, penalty_weights=None):
     return weights
 
 
-def fit_adaptive(cv, X, y, sample_weight):
+def adaptive_gamma(adaptive, penalty):
+    """γ of the ``adaptive`` parameter, or 0 for a single fit: 'auto' is γ = 1 for the
+    penalties that select input features and 0 for the others, True is γ = 1, False 0."""
+    if adaptive == "auto":
+        return 1.0 if penalty in feature_selecting_penalties() else 0.0
+    return float(adaptive)
+
+
+def fit_adaptive(cv, X, y, sample_weight, gamma):
     """Fit the CV estimator ``cv`` twice, the second path weighted by the first model.
 
     Both fits are fits of clones of ``cv`` with ``adaptive=False`` (the callbacks see
     two CV fits); ``cv`` takes the fitted state of the second and its weights as
-    ``adaptive_weights_``.
+    ``adaptive_weights_``. ``gamma`` is γ > 0 of the weights.
 
     Returns
     -------
     cv : the CV estimator, fitted
     """
     require_row_penalty(cv.penalty, f"adaptive={cv.adaptive!r} reweights", "adaptive=False")
-    gamma = 1.0 if cv.adaptive is True else float(cv.adaptive)
     first = clone(cv).set_params(adaptive=False).fit(X, y, sample_weight)
     weights = adaptive_weights(first.coefs_[0], gamma, cv.penalty_weights)
     second = clone(cv).set_params(adaptive=False, penalty_weights=weights)

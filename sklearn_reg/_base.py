@@ -20,7 +20,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import _kernels as K
 from ._callbacks import CallbackSupportMixin, is_callback_state, start_fit
 from ._compile_notice import announce_compilation
-from ._config import ACTIVATION_CODES, check_solver, configure, drop_rates_of, hidden_sizes
+from ._config import (
+    ACTIVATION_CODES,
+    check_solver,
+    configure,
+    drop_rates_of,
+    hidden_sizes,
+    path_epochs,
+)
 from ._penalties import PENALTIES
 from ._records import EPOCHS, LR, STALLED, STEPS, Network, data_record, kernel_array
 from ._threads import blas_threads, exclusive_fit
@@ -170,7 +177,8 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         """Fit along the λ of ``alphas``, each fit warm-started from the one before.
 
         The first fit runs ``max_iter`` epochs from a fresh initialisation, each later
-        one at most ``path_max_iter`` epochs, its stopping rule restarted. The input is
+        one at most ``path_max_iter`` epochs (see :func:`path_epochs` for 'auto'), its
+        stopping rule restarted. The input is
         validated and encoded once. After the fit at each λ, ``each(self)`` is called;
         ``context(self, alpha)`` is entered around it (the callbacks' subtask of λ).
         """
@@ -181,8 +189,10 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 self.set_params(alpha=float(alpha))
                 if k == 0:
                     trainer = self._trainer(X_.shape[0])
+                    n_train = self._n_train(X_.shape[0])
+                    later = path_epochs(path_max_iter, trainer.config.optimizer, n_train)
                 else:
-                    self.set_params(max_iter=path_max_iter)
+                    self.set_params(max_iter=later)
                     trainer = self._trainer(X_.shape[0], trainer.state)
                     trainer.restart_stopping_rule()
                     rs = check_random_state(self.random_state)
@@ -218,13 +228,16 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         TrainingState.load(self).copy().save(model, self._units())
         return model
 
+    def _n_train(self, n_samples):
+        """Training rows of a fit on ``n_samples`` rows, the early-stopping split aside."""
+        if self.early_stopping and self.solver != "lbfgs":
+            n_samples -= validation_size(self.validation_fraction, n_samples)
+        return max(n_samples, 1)
+
     def _trainer(self, n_samples, state=None):
         """The trainer of a fit on ``n_samples`` rows, on ``state`` (default: this
         estimator's)."""
-        n_train = n_samples
-        if self.early_stopping and self.solver != "lbfgs":
-            n_train -= validation_size(self.validation_fraction, n_samples)
-        config = configure(self, list(self._units()), max(n_train, 1))
+        config = configure(self, list(self._units()), self._n_train(n_samples))
         state = TrainingState.load(self) if state is None else state
         return Trainer(config, state, self._score_predictions, self._stratify)
 

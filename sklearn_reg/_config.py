@@ -29,6 +29,11 @@ DIVERGENCE_FACTOR = 1e4
 #: at least ``n_iter_no_change`` epochs) for an improvement: on a few hundred rows an
 #: epoch is one or two steps, too few to judge progress by (docs/quality.rst)
 MIN_PATIENCE_STEPS = 200
+#: ``path_max_iter='auto'``: each fit of a path after the first runs at most this many
+#: epochs, and on large data as many as make PATH_STEPS optimizer steps (at least one):
+#: a later λ only adjusts a trained network, and an epoch of 16 000 rows is 80 steps
+#: (docs/quality.rst, medium tier)
+PATH_MAX_EPOCHS, PATH_STEPS = 20, 400
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +127,18 @@ def configure(estimator, units, n_samples):
         not p["early_stopping"],
     )
     return TrainingConfig(network, regularization, optimizer, stopping, p)
+
+
+def path_epochs(path_max_iter, optimizer, n_samples):
+    """Epochs of each fit of a path after the first: ``path_max_iter``, or for 'auto'
+    min(PATH_MAX_EPOCHS, ⌈PATH_STEPS / steps per epoch⌉) (PATH_MAX_EPOCHS iterations
+    for 'lbfgs', which has no steps)."""
+    if path_max_iter != "auto":
+        return int(path_max_iter)
+    if optimizer is None:
+        return PATH_MAX_EPOCHS
+    steps_per_epoch = math.ceil(n_samples / optimizer.batch_size)
+    return min(PATH_MAX_EPOCHS, math.ceil(PATH_STEPS / steps_per_epoch))
 
 
 def patience(p, optimizer, n_samples):

@@ -1,4 +1,4 @@
-"""adaptive=True|γ of the CV estimators: the adaptive lasso and adaptive group lasso."""
+"""adaptive='auto'|True|γ of the CV estimators: the adaptive lasso and adaptive group lasso."""
 
 import warnings
 
@@ -51,8 +51,8 @@ def test_adaptive_keeps_the_informative_columns_where_the_plain_penalty_keeps_no
     friedman, penalty
 ):
     X, y = friedman
-    plain = _fit(RegularizedMLPRegressorCV, X, y, penalty=penalty)
-    adaptive = _fit(RegularizedMLPRegressorCV, X, y, penalty=penalty, adaptive=True)
+    plain = _fit(RegularizedMLPRegressorCV, X, y, penalty=penalty, adaptive=False)
+    adaptive = _fit(RegularizedMLPRegressorCV, X, y, penalty=penalty)  # 'auto': adaptive
     assert set(_kept(plain)) > set(range(5))  # the plain penalty keeps noise columns too
     np.testing.assert_array_equal(_kept(adaptive), np.arange(5))
     selector = SelectFromModel(adaptive, prefit=True)
@@ -62,12 +62,17 @@ def test_adaptive_keeps_the_informative_columns_where_the_plain_penalty_keeps_no
 def test_adaptive_is_the_plain_fit_then_the_fit_weighted_by_its_first_layer(friedman):
     X, y = friedman
     adaptive = _fit(RegularizedMLPRegressorCV, X, y, penalty="group", adaptive=2.0)
-    first = _fit(RegularizedMLPRegressorCV, X, y, penalty="group")
+    first = _fit(RegularizedMLPRegressorCV, X, y, penalty="group", adaptive=False)
     np.testing.assert_array_equal(
         adaptive.adaptive_weights_, adaptive_weights(first.coefs_[0], 2.0)
     )
     second = _fit(
-        RegularizedMLPRegressorCV, X, y, penalty="group", penalty_weights=adaptive.adaptive_weights_
+        RegularizedMLPRegressorCV,
+        X,
+        y,
+        penalty="group",
+        penalty_weights=adaptive.adaptive_weights_,
+        adaptive=False,
     )
     assert adaptive.alpha_ == second.alpha_
     np.testing.assert_array_equal(adaptive.scores_, second.scores_)
@@ -83,7 +88,7 @@ def test_adaptive_classifier_keeps_the_informative_columns_and_fewer_noise_colum
         n_samples=600, n_features=20, n_informative=4, n_redundant=0, shuffle=False, random_state=0
     )
     X = StandardScaler().fit_transform(X)
-    plain = _fit(RegularizedMLPClassifierCV, X, y, penalty="group")
+    plain = _fit(RegularizedMLPClassifierCV, X, y, penalty="group", adaptive=False)
     adaptive = _fit(RegularizedMLPClassifierCV, X, y, penalty="group", adaptive=True)
     assert set(range(4)) <= set(_kept(adaptive)) < set(_kept(plain))
     assert adaptive.score(X, y) >= plain.score(X, y) - 0.02
@@ -101,13 +106,30 @@ def test_a_zero_user_weight_stays_unpenalized_under_adaptive(friedman):
     assert 19 in _kept(adaptive)
 
 
+def test_auto_is_gamma_one_for_the_selecting_penalties(friedman):
+    X, y = friedman
+    auto = _fit(RegularizedMLPRegressorCV, X, y, penalty="elasticnet", alphas=3)
+    explicit = _fit(RegularizedMLPRegressorCV, X, y, penalty="elasticnet", adaptive=True, alphas=3)
+    np.testing.assert_array_equal(auto.adaptive_weights_, explicit.adaptive_weights_)
+    for a, b in zip(auto.coefs_, explicit.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_auto_is_a_single_fit_for_the_penalties_without_first_layer_rows(friedman):
+    X, y = friedman
+    auto = _fit(RegularizedMLPRegressorCV, X, y, penalty="l2", alphas=3)
+    single = _fit(RegularizedMLPRegressorCV, X, y, penalty="l2", adaptive=False, alphas=3)
+    assert not hasattr(auto, "adaptive_weights_")
+    np.testing.assert_array_equal(auto.scores_, single.scores_)
+
+
 def test_adaptive_refuses_a_penalty_without_first_layer_rows(friedman):
     X, y = friedman
     with pytest.raises(ValueError, match=r"adaptive=True .*penalty='l2'"):
         _fit(RegularizedMLPRegressorCV, X, y, penalty="l2", adaptive=True)
 
 
-@pytest.mark.parametrize("bad", [0.0, -1.0, "yes"])
+@pytest.mark.parametrize("bad", [0.0, -1.0, "yes", None])
 def test_bad_adaptive_values_are_refused_by_name(friedman, bad):
     X, y = friedman
     with pytest.raises(InvalidParameterError, match="adaptive"):

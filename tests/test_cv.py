@@ -157,6 +157,34 @@ def test_path_warm_starts_each_alpha_from_the_previous(informative):
     assert [m.alpha for m in models] == alphas
 
 
+@pytest.mark.parametrize(
+    "params, epochs",
+    [
+        (dict(batch_size=100), 20),  # 4 steps per epoch: 20 epochs are 80 steps
+        (dict(batch_size=10), 10),  # 40 steps per epoch: 400 steps are 10 epochs
+        (dict(batch_size=10, early_stopping=True), 12),  # 360 training rows: 36 steps
+        (dict(batch_size=10, path_max_iter=3), 3),  # an int is the budget in epochs
+    ],
+)
+def test_auto_path_budget_is_400_steps_capped_at_20_epochs(params, epochs):
+    X, y = make_classification(n_samples=400, n_features=5, random_state=0)
+    params = {"path_max_iter": "auto", **params}
+    path_max_iter = params.pop("path_max_iter")
+    *_, models = regularization_path(
+        X,
+        y,
+        [1e-4, 1e-3, 1e-2],
+        path_max_iter=path_max_iter,
+        return_models=True,
+        hidden_layer_sizes=(4,),
+        max_iter=2,
+        n_iter_no_change=1000,  # no stop by the rule: every fit runs its budget
+        random_state=0,
+        **params,
+    )
+    assert [m.n_iter_ for m in models] == [2, epochs, epochs]
+
+
 def test_path_default_grid_and_inferred_estimator():
     X, y = make_friedman1(n_samples=100, n_features=6, random_state=0)
     alphas, coefs, _, _ = regularization_path(
@@ -175,7 +203,9 @@ def test_cv_scores_and_refit_come_from_the_path(informative):
     X, y = informative
     alphas = [1e-4, 1e-3, 1e-2]
     folds = list(StratifiedKFold(3).split(X, y))
-    est = RegularizedMLPClassifierCV(alphas=alphas[::-1], cv=folds, penalty="l1", **PATH).fit(X, y)
+    est = RegularizedMLPClassifierCV(
+        alphas=alphas[::-1], cv=folds, penalty="l1", adaptive=False, **PATH
+    ).fit(X, y)
     np.testing.assert_array_equal(est.alphas_, alphas)  # sorted weak to strong
     for f, (train, test) in enumerate(folds):
         *_, models = regularization_path(

@@ -84,7 +84,7 @@ def test_randomized_search_on_dask_equals_local(client, data):
 
 def test_cv_classifier_on_dask_equals_local(client, data):
     X, y = data
-    kw = dict(alphas=[1e-4, 1e-3, 1e-2], cv=3, penalty="group", **PARAMS)
+    kw = dict(alphas=[1e-4, 1e-3, 1e-2], cv=3, penalty="group", adaptive=False, **PARAMS)
     local = RegularizedMLPClassifierCV(**kw).fit(X, y)
     with distributed.get_task_stream() as stream:
         remote = _on_dask(RegularizedMLPClassifierCV(**kw), X, y)
