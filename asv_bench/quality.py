@@ -47,6 +47,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -853,6 +854,17 @@ MODELS = {
             _encoded("reg_cv"),
             default=False,
         ),
+        # dropout searched jointly with λ: one CV fit per rate
+        Model(
+            "reg_cv_dropout",
+            "RegularizedMLP-CV param_grid={'dropout': [0, 0.1, 0.2]}",
+            _by_task(
+                RegularizedMLPClassifierCV,
+                RegularizedMLPRegressorCV,
+                param_grid={"dropout": [0.0, 0.1, 0.2]},
+            ),
+            default=False,
+        ),
         # the CV estimator predicting with its fold models at alpha_, averaged
         Model(
             "reg_cv_ens",
@@ -886,6 +898,17 @@ def _limit_threads():
         sys.modules["torch"].set_num_threads(1)
 
 
+def _chosen(estimator):
+    """``alpha=… name=…``: the λ and the ``best_params_`` a CV estimator chose, else ""."""
+    if not hasattr(estimator, "alpha_"):
+        return ""
+    chosen = {"alpha": estimator.alpha_, **getattr(estimator, "best_params_", {})}
+    return " ".join(
+        f"{name}={value:g}" if isinstance(value, Real) else f"{name}={value}"
+        for name, value in chosen.items()
+    )
+
+
 def run_one(dataset, seed, model, max_train=None, noise=0):
     """Fit and score one model on one split.
 
@@ -906,8 +929,9 @@ def run_one(dataset, seed, model, max_train=None, noise=0):
     -------
     row : dict
         ``dataset, task, seed, model, n_train, n_train_full, n_test, n_features,
-        accuracy, log_loss, r2, fit_time, fit_cpu_time, n_iter, error``; metrics of the
-        other task are NaN; a failed fit has NaN metrics and its error message.
+        accuracy, log_loss, r2, fit_time, fit_cpu_time, n_iter, error, chosen``; metrics
+        of the other task are NaN; a failed fit has NaN metrics and its error message;
+        ``chosen`` lists what a CV estimator chose (``alpha=… dropout=…``), else "".
     """
     _limit_threads()
     task = DATASETS[dataset].task
@@ -930,6 +954,7 @@ def run_one(dataset, seed, model, max_train=None, noise=0):
         "fit_cpu_time": np.nan,
         "n_iter": np.nan,
         "error": "",
+        "chosen": "",
     }
     _limit_threads()  # pytabkit imports torch in make
     try:
@@ -942,6 +967,7 @@ def run_one(dataset, seed, model, max_train=None, noise=0):
             row["fit_cpu_time"] = time.process_time() - cpu
             fitted = getattr(estimator, "best_estimator_", estimator)
             row["n_iter"] = getattr(fitted, "n_iter_", np.nan)
+            row["chosen"] = _chosen(fitted)
             if task == CLASSIFICATION:
                 row["accuracy"] = accuracy_score(split.y_test, estimator.predict(split.X_test))
                 proba = estimator.predict_proba(split.X_test)
@@ -1030,6 +1056,8 @@ def read_results(csv_path, sets=None, seeds=None, models=None):
         csv_path, keep_default_na=False, na_values=["", "nan", "NaN"], dtype={"error": object}
     )
     results["error"] = results["error"].fillna("").astype(str)
+    if "chosen" in results:  # CSVs written before the column have none
+        results["chosen"] = results["chosen"].fillna("").astype(str)
     keep = np.ones(len(results), dtype=bool)
     for column, values in [("dataset", sets), ("seed", seeds), ("model", models)]:
         if values is not None:

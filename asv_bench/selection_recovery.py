@@ -53,7 +53,8 @@ support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden l
   (γ = 1), what the CV estimators do by default (``adaptive='auto'``);
   ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2);
   ``adaptive_group_zeros``: ``adaptive_group`` with ``threshold=1e-5``, the columns
-  whose rows are not exactly zero.
+  whose rows are not exactly zero; ``adaptive_l1_1se``, ``adaptive_group_1se``:
+  ``adaptive_l1`` and ``adaptive_group_zeros`` with ``selection='1se'``.
 
 The score ratio is the held-out score (R², accuracy) of the reference estimator (the
 'group' CV estimator of ``CV_PARAMS``) refitted on the selected columns, divided by
@@ -267,6 +268,10 @@ METHODS = {
     "adaptive2_group": partial(select_from_model, penalty="group", adaptive=2.0),
     "adaptive_group_zeros": partial(
         select_from_model, penalty="group", adaptive=True, threshold=1e-5
+    ),
+    "adaptive_l1_1se": partial(select_from_model, penalty="l1", adaptive=True, selection="1se"),
+    "adaptive_group_1se": partial(
+        select_from_model, penalty="group", adaptive=True, selection="1se", threshold=1e-5
     ),
 }
 

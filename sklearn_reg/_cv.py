@@ -54,6 +54,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._adaptive import adaptive_gamma, fit_adaptive
 from ._callbacks import NO_TASK, start_cv_fit
+from ._grid import fit_param_grid
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._threads import one_blas_thread
 from ._train import max_iter_reported_by_caller
@@ -428,6 +429,16 @@ _CV_PARAMETERS = """
         costs a second fit and selects the informative features where the plain
         penalty at the prediction-optimal λ also keeps noise; ``adaptive=False`` is
         the single fit.
+
+    param_grid : dict or None, default=None
+        Regularizers of training searched jointly with λ, as in
+        :class:`~sklearn.model_selection.GridSearchCV`: ``{name: values}``, e.g.
+        ``{'dropout': [0.0, 0.1, 0.2]}``, over 'dropout', 'dropblock', 'block_size',
+        'spatial_dropout', 'max_norm' and 'l1_ratio' (none of them acts at
+        prediction). Each combination gets the whole procedure on the same folds (the
+        paths over ``alphas``, ``selection``, ``adaptive``), at that many times the
+        cost; the combination whose chosen λ has the highest mean score wins
+        (``best_params_``). The parameters of this estimator are left as given.
 """
 
 _CV_EXTRA_PARAMETERS = """
@@ -477,6 +488,13 @@ _CV_ATTRIBUTES = """
 
     adaptive_weights_ : ndarray of shape (n_features,)
         The weights w_j of the second fit; only with ``adaptive``.
+
+    best_params_ : dict
+        With ``param_grid`` only: the combination of the fitted network.
+
+    param_grid_results_ : dict of list
+        With ``param_grid`` only: ``'params'``, every combination; ``'alpha'``, the λ
+        chosen for each; ``'mean_score'``, the mean held-out score at that λ.
 """
 
 
@@ -545,6 +563,7 @@ class _RegularizedMLPCVMixin:
         "path_max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "refit": [Options(bool, {True}), StrOptions({"ensemble"})],
         "adaptive": ["boolean", Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "param_grid": [dict, None],
     }
 
     def _base_estimator(self):
@@ -574,6 +593,8 @@ class _RegularizedMLPCVMixin:
         """
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the public attributes of a previous fit
+        if self.param_grid is not None:  # one CV fit per combination: see _grid.py
+            return fit_param_grid(self, X, y, sample_weight)
         gamma = adaptive_gamma(self.adaptive, self.penalty)
         if gamma:  # two fits, the second weighted by the first: see _adaptive.py
             return fit_adaptive(self, X, y, sample_weight, gamma)
@@ -679,6 +700,7 @@ class RegularizedMLPClassifierCV(_RegularizedMLPCVMixin, RegularizedMLPClassifie
         path_max_iter="auto",
         refit=True,
         adaptive="auto",
+        param_grid=None,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,
@@ -737,6 +759,7 @@ class RegularizedMLPRegressorCV(_RegularizedMLPCVMixin, RegularizedMLPRegressor)
         path_max_iter="auto",
         refit=True,
         adaptive="auto",
+        param_grid=None,
         solver="adam",
         penalty="l2",
         l1_ratio=0.5,

@@ -34,6 +34,7 @@ CV_PARAMETERS = {
     "path_max_iter",
     "refit",
     "adaptive",
+    "param_grid",
 }
 
 # -- scikit-learn compatibility ------------------------------------------------------

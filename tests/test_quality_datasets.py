@@ -180,6 +180,14 @@ def test_extra_configurations_set_early_stopping_and_dropout():
     assert not quality.MODELS["reg_es"].default
 
 
+def test_the_dropout_search_and_its_record_of_what_the_cv_chose():
+    search = quality.MODELS["reg_cv_dropout"].make(quality.CLASSIFICATION, 0)
+    assert search.param_grid == {"dropout": [0.0, 0.1, 0.2]}
+    fitted = type("Fitted", (), {"alpha_": 1e-3, "best_params_": {"dropout": 0.1}})()
+    assert quality._chosen(fitted) == "alpha=0.001 dropout=0.1"
+    assert quality._chosen(quality.MODELS["reg"].make(quality.REGRESSION, 0)) == ""
+
+
 def test_report_leaves_out_data_sets_with_missing_fits():
     rows = [
         {"dataset": d, "seed": seed, "model": m}
