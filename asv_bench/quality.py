@@ -1051,9 +1051,18 @@ def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log
 
 
 def read_results(csv_path, sets=None, seeds=None, models=None):
-    """The raw results of ``csv_path``, optionally restricted to some sets, seeds, models."""
-    results = pd.read_csv(
-        csv_path, keep_default_na=False, na_values=["", "nan", "NaN"], dtype={"error": object}
+    """The raw results of ``csv_path``, optionally restricted to some sets, seeds, models.
+
+    ``csv_path`` may be a list of CSVs: a (data set, seed, model) of a later one replaces
+    that of an earlier one (a model re-run on the same splits).
+    """
+    paths = csv_path if isinstance(csv_path, (list, tuple)) else [csv_path]
+    frames = [
+        pd.read_csv(p, keep_default_na=False, na_values=["", "nan", "NaN"], dtype={"error": object})
+        for p in paths
+    ]
+    results = pd.concat(frames, ignore_index=True).drop_duplicates(
+        ["dataset", "seed", "model"], keep="last"
     )
     results["error"] = results["error"].fillna("").astype(str)
     if "chosen" in results:  # CSVs written before the column have none
@@ -1648,7 +1657,11 @@ def main(argv=None):
     parser.add_argument(
         "--resume", action="store_true", help="keep the CSV's rows and run only the missing fits"
     )
-    parser.add_argument("--from-csv", help="print the report of an existing CSV, fit nothing")
+    parser.add_argument(
+        "--from-csv",
+        help="print the report of existing CSVs, fit nothing (comma-separated: the rows of "
+        "a later CSV replace those of an earlier one with the same set, seed and model)",
+    )
     parser.add_argument(
         "--list-sets", action="store_true", help="print the table of the data sets and exit"
     )
@@ -1677,7 +1690,8 @@ def main(argv=None):
         raise ValueError("--seeds and --jobs must be ≥ 1 and --max-train ≥ 0")
     command = "python asv_bench/quality.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.from_csv:
-        results = read_results(args.from_csv, args.sets and sets, None, args.models and models)
+        paths = args.from_csv.split(",")
+        results = read_results(paths, args.sets and sets, None, args.models and models)
         elapsed = None
     else:
         csv_path = (

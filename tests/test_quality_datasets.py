@@ -188,6 +188,18 @@ def test_the_dropout_search_and_its_record_of_what_the_cv_chose():
     assert quality._chosen(quality.MODELS["reg"].make(quality.REGRESSION, 0)) == ""
 
 
+def test_rows_of_a_later_csv_replace_those_of_an_earlier_one(tmp_path):
+    row = dict(dataset="magic", task="classification", seed=0, error="")
+    pd.DataFrame(
+        [{**row, "model": "reg", "accuracy": 0.8}, {**row, "model": "hgb", "accuracy": 0.9}]
+    ).to_csv(tmp_path / "first.csv", index=False)
+    pd.DataFrame([{**row, "model": "reg", "accuracy": 0.85}]).to_csv(
+        tmp_path / "rerun.csv", index=False
+    )
+    results = quality.read_results([tmp_path / "first.csv", tmp_path / "rerun.csv"])
+    assert dict(zip(results.model, results.accuracy)) == {"hgb": 0.9, "reg": 0.85}
+
+
 def test_report_leaves_out_data_sets_with_missing_fits():
     rows = [
         {"dataset": d, "seed": seed, "model": m}
