@@ -178,9 +178,9 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
 
         The first fit runs ``max_iter`` epochs from a fresh initialisation, each later
         one at most ``path_max_iter`` epochs (see :func:`path_epochs` for 'auto'), its
-        stopping rule restarted. The input is
-        validated and encoded once. After the fit at each λ, ``each(self)`` is called;
-        ``context(self, alpha)`` is entered around it (the callbacks' subtask of λ).
+        stopping rule restarted. The input is validated and encoded once. After the
+        fit at each λ, ``each(self)`` is called; ``context(self, alpha)`` is entered
+        around it (the callbacks' subtask of λ).
         """
         self._validate_params()
         with self._fitting() as hidden:

@@ -31,7 +31,7 @@ Design of the path, measured in ``asv_bench/cv_benchmark.py``:
   path of 9 values costs about 300 epochs per fold where independent fits cost about
   1500. On large data 'auto' budgets a later λ in optimizer steps (400) rather than
   epochs: on the medium tier of ``asv_bench/quality.py`` (16 000 training rows per
-  fold) 20 epochs per λ cost 1.8 times the CPU of 400 steps for the same scores.
+  fold) 20 epochs per λ cost 1.5 times the CPU of 400 steps for the same scores.
 """
 
 import inspect
