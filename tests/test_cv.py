@@ -186,6 +186,12 @@ def test_auto_path_budget_is_400_steps_capped_at_20_epochs(params, epochs):
     assert [m.n_iter_ for m in models] == [2, epochs, epochs]
 
 
+def test_auto_path_budget_of_lbfgs_is_20_iterations_whatever_the_size():
+    from sklearn_reg._config import path_epochs
+
+    assert path_epochs("auto", None, 10**6) == 20  # 'lbfgs' has no optimizer record
+
+
 def test_path_default_grid_and_inferred_estimator():
     X, y = make_friedman1(n_samples=100, n_features=6, random_state=0)
     alphas, coefs, _, _ = regularization_path(
