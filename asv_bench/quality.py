@@ -831,13 +831,18 @@ MODELS = {
         ),
         Model(
             "reg_cv_group",
-            "RegularizedMLP-CV penalty='group'",
-            _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, penalty="group"),
+            "RegularizedMLP-CV penalty='group', adaptive=False",
+            _by_task(
+                RegularizedMLPClassifierCV,
+                RegularizedMLPRegressorCV,
+                penalty="group",
+                adaptive=False,
+            ),
             default=False,
         ),
         Model(
             "reg_cv_group_adaptive",
-            "RegularizedMLP-CV penalty='group', adaptive=True",
+            "RegularizedMLP-CV penalty='group' (adaptive, the default)",
             _by_task(
                 RegularizedMLPClassifierCV,
                 RegularizedMLPRegressorCV,

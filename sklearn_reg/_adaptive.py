@@ -75,7 +75,6 @@ def fit_adaptive(cv, X, y, sample_weight, gamma):
     first = clone(cv).set_params(adaptive=False).fit(X, y, sample_weight)
     weights = adaptive_weights(first.coefs_[0], gamma, cv.penalty_weights)
     second = clone(cv).set_params(adaptive=False, penalty_weights=weights)
-    for name, value in second.fit(X, y, sample_weight)._fitted_state().items():
-        setattr(cv, name, value)
+    cv._adopt(second.fit(X, y, sample_weight))
     cv.adaptive_weights_ = weights
     return cv

@@ -304,6 +304,11 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             if (k.endswith("_") or k.startswith("_")) and not is_callback_state(k)
         }
 
+    def _adopt(self, fitted):
+        """Take the fitted state of ``fitted``, an estimator fitted in this one's place."""
+        for name, value in fitted._fitted_state().items():
+            setattr(self, name, value)
+
     def _restore(self, state):
         for k in list(self._fitted_state()):
             delattr(self, k)

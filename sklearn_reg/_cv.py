@@ -657,8 +657,7 @@ class _RegularizedMLPCVMixin:
         index = _select_index(self.scores_, self.selection)
         if self.refit == "ensemble":
             self.ensemble_coefs_, self.ensemble_intercepts_ = _members(fold_results, index)
-        for name, value in models[index]._fitted_state().items():
-            setattr(self, name, value)
+        self._adopt(models[index])
         self.alphas_ = alphas
         self.alpha_ = float(alphas[index])
         self.n_features_selected_ = n_selected

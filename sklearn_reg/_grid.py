@@ -57,8 +57,7 @@ def fit_param_grid(cv, X, y, sample_weight):
     ]
     means = np.array([np.nanmean(f.scores_[:, list(f.alphas_).index(f.alpha_)]) for f in fits])
     best = int(np.nanargmax(means))
-    for name, value in fits[best]._fitted_state().items():
-        setattr(cv, name, value)
+    cv._adopt(fits[best])
     cv.best_params_ = dict(grid[best])
     cv.param_grid_results_ = {
         "params": [dict(p) for p in grid],
