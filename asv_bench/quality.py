@@ -1027,7 +1027,7 @@ def run(sets, seeds, models, csv_path, jobs=1, max_train=None, resume=False, log
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     done = set()
     if resume and csv_path.exists():
-        previous = pd.read_csv(csv_path, keep_default_na=False, na_values=["", "nan", "NaN"])
+        previous = read_results(csv_path)
         done = set(zip(previous.dataset, previous.seed, previous.model))
     elif csv_path.exists():
         csv_path.unlink()
