@@ -756,6 +756,19 @@ def _sklearn_mlp_grid(task, seed):
     return GridSearchCV(mlp, {"alpha": list(SKLEARN_ALPHAS)}, cv=GRID_SEARCH_FOLDS)
 
 
+def _log_loss_scored(**params):
+    """The CV estimator choosing λ by the held-out log-loss (classification; regression
+    keeps R²)."""
+
+    def make(task, seed):
+        scoring = {"scoring": "neg_log_loss"} if task == CLASSIFICATION else {}
+        return _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, **params, **scoring)(
+            task, seed
+        )
+
+    return make
+
+
 def _linear(task, seed):
     if task == CLASSIFICATION:
         return LogisticRegression(max_iter=1000)
@@ -875,6 +888,19 @@ MODELS = {
             "reg_cv_ens",
             "RegularizedMLP-CV refit='ensemble'",
             _by_task(RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, refit="ensemble"),
+            default=False,
+        ),
+        # λ chosen by the held-out log-loss instead of the accuracy
+        Model(
+            "reg_cv_ll",
+            "RegularizedMLP-CV scoring='neg_log_loss'",
+            _log_loss_scored(),
+            default=False,
+        ),
+        Model(
+            "reg_cv_ens_ll",
+            "RegularizedMLP-CV refit='ensemble', scoring='neg_log_loss'",
+            _log_loss_scored(refit="ensemble"),
             default=False,
         ),
     ]

@@ -54,7 +54,10 @@ support), with the CV estimators at a modest budget (``CV_PARAMS``: one hidden l
   ``adaptive2_l1``, ``adaptive2_group`` with ``adaptive=2.0`` (γ = 2);
   ``adaptive_group_zeros``: ``adaptive_group`` with ``threshold=1e-5``, the columns
   whose rows are not exactly zero; ``adaptive_l1_1se``, ``adaptive_group_1se``:
-  ``adaptive_l1`` and ``adaptive_group_zeros`` with ``selection='1se'``.
+  ``adaptive_l1`` and ``adaptive_group_zeros`` with ``selection='1se'``;
+- ``encoded_group``: ``adaptive_group_zeros`` on the
+  :class:`~sklearn_reg.PiecewiseLinearEncoder` of the columns, with the encoder's
+  ``feature_index_`` as ``feature_groups`` (a column is kept if any of its bins is).
 
 The score ratio is the held-out score (R², accuracy) of the reference estimator (the
 'group' CV estimator of ``CV_PARAMS``) refitted on the selected columns, divided by
@@ -87,7 +90,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_reg
-from sklearn_reg import RegularizedMLPClassifierCV, RegularizedMLPRegressorCV, StabilitySelection
+from sklearn_reg import (
+    PiecewiseLinearEncoder,
+    RegularizedMLPClassifierCV,
+    RegularizedMLPRegressorCV,
+    StabilitySelection,
+)
 
 # --------------------------------------------------------------------------- problems
 
@@ -218,6 +226,22 @@ def select_from_model(X, y, is_classification, seed, threshold=None, **params):
     return SelectFromModel(estimator, threshold=threshold, prefit=True).get_support()
 
 
+def encoded_group(X, y, is_classification, seed):
+    """The adaptive group CV estimator on the :class:`~sklearn_reg.PiecewiseLinearEncoder`
+    of ``X``, the bins of each column one group (``feature_groups``): the columns with a
+    kept bin."""
+    encoder = PiecewiseLinearEncoder().fit(X)
+    estimator = cv_estimator(
+        is_classification,
+        seed,
+        penalty="group",
+        adaptive=True,
+        feature_groups=encoder.feature_index_,
+    ).fit(encoder.transform(X), y)
+    kept = np.any(estimator.coefs_[0] != 0.0, axis=1)
+    return np.isin(np.arange(X.shape[1]), encoder.feature_index_[kept])
+
+
 def stability(X, y, is_classification, seed):
     """:class:`~sklearn_reg.StabilitySelection` with its defaults."""
     return StabilitySelection(random_state=seed).fit(X, y).get_support()
@@ -273,6 +297,7 @@ METHODS = {
     "adaptive_group_1se": partial(
         select_from_model, penalty="group", adaptive=True, selection="1se", threshold=1e-5
     ),
+    "encoded_group": encoded_group,
 }
 
 

@@ -28,8 +28,8 @@ from ._config import feature_selecting_penalties, require_row_penalty
 TINY = 1e-12
 
 
-def adaptive_weights(W0, gamma, penalty_weights=None):
-    """w_j = p_j / (‖W₁[j, :]‖₂^γ + TINY) for the rows j of the first layer ``W0``.
+def adaptive_weights(W0, gamma, penalty_weights=None, feature_groups=None):
+    """w_j = p_j / (‖W₁[g(j), :]‖₂^γ + TINY) for the rows j of the first layer ``W0``.
 
     Parameters
     ----------
@@ -40,13 +40,20 @@ def adaptive_weights(W0, gamma, penalty_weights=None):
     penalty_weights : array-like of shape (n_features,) or None
         The user's weights p_j of the first fit (1 if None), multiplied in: a feature
         that the user leaves unpenalized (p_j = 0) stays unpenalized.
+    feature_groups : array-like of shape (n_features,) or None
+        The group g(j) of each row; the norm is that of the group's block of rows, the
+        same for all its rows. None: each row its own group.
 
     Returns
     -------
     weights : ndarray of float64, shape (n_features,)
     """
-    norms = np.linalg.norm(np.asarray(W0, dtype=np.float64), axis=1)
-    weights = 1.0 / (norms**gamma + TINY)
+    W0 = np.asarray(W0, dtype=np.float64)
+    sq = np.einsum("jc,jc->j", W0, W0)
+    if feature_groups is not None:
+        _, group = np.unique(np.asarray(feature_groups), return_inverse=True)
+        sq = np.bincount(group, weights=sq)[group]
+    weights = 1.0 / (np.sqrt(sq) ** gamma + TINY)
     if penalty_weights is not None:
         weights *= np.asarray(penalty_weights, dtype=np.float64)
     return weights
@@ -73,7 +80,7 @@ def fit_adaptive(cv, X, y, sample_weight, gamma):
     """
     require_row_penalty(cv.penalty, f"adaptive={cv.adaptive!r} reweights", "adaptive=False")
     first = clone(cv).set_params(adaptive=False).fit(X, y, sample_weight)
-    weights = adaptive_weights(first.coefs_[0], gamma, cv.penalty_weights)
+    weights = adaptive_weights(first.coefs_[0], gamma, cv.penalty_weights, cv.feature_groups)
     second = clone(cv).set_params(adaptive=False, penalty_weights=weights)
     cv._adopt(second.fit(X, y, sample_weight))
     cv.adaptive_weights_ = weights

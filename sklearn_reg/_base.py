@@ -58,6 +58,7 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "penalty_weights": ["array-like", None],
+        "feature_groups": ["array-like", None],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "dropblock": [Interval(Real, 0, 1, closed="left")],

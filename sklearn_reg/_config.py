@@ -15,7 +15,13 @@ import numpy as np
 
 from . import _kernels as K
 from ._optim import ADAM, ADAPTIVE, CONSTANT, INVSCALING, SGD
-from ._penalties import PENALTIES, feature_selecting_penalties, rates, smooth_penalties
+from ._penalties import (
+    PENALTIES,
+    feature_selecting_penalties,
+    group_index,
+    rates,
+    smooth_penalties,
+)
 from ._records import Network, Optimizer, Regularization, Stopping
 
 ACTIVATION_CODES = {"identity": K.IDENTITY, "logistic": K.LOGISTIC, "tanh": K.TANH, "relu": K.RELU}
@@ -101,6 +107,7 @@ def configure(estimator, units, n_samples):
         spatial_rate=float(p["spatial_dropout"]),
         dropblock_per_feature=p["dropblock_scale"] == "feature",
         feature_weights=feature_weights_of(p["penalty_weights"], p["penalty"], int(units[0])),
+        **group_index_of(p["feature_groups"], p["penalty"], int(units[0])),
     )
     network = Network(
         np.array(units, dtype=np.int64), ACTIVATION_CODES[p["activation"]], estimator._loss_code()
@@ -228,6 +235,32 @@ def feature_weights_of(penalty_weights, penalty, n_features):
             f"unpenalized), got {w[bad[0]]} for feature {bad[0]}."
         )
     return np.array(w)  # a copy of our own: the kernels keep no view of the user's array
+
+
+def group_index_of(feature_groups, penalty, n_features):
+    """The ``group_ptr`` and ``group_rows`` fields of the regularization record of
+    ``feature_groups`` (none for None), checked to label the n_features input features
+    of a penalty with a group part."""
+    if feature_groups is None:
+        return {}
+    if not rates(penalty, 1.0, 0.5).group:
+        raise ValueError(
+            f"feature_groups groups the rows of the group penalty, which penalty={penalty!r} "
+            "does not have: use penalty='group' or 'sparsegroup', or feature_groups=None."
+        )
+    labels = np.asarray(feature_groups)
+    if labels.shape != (n_features,):
+        raise ValueError(
+            f"feature_groups must hold one group label per input feature: X has "
+            f"{n_features} features, feature_groups has shape {labels.shape}."
+        )
+    try:
+        group_ptr, group_rows = group_index(labels)
+    except TypeError:
+        raise ValueError(
+            f"feature_groups must hold sortable labels (ints or strings), got {labels!r}."
+        ) from None
+    return {"group_ptr": group_ptr, "group_rows": group_rows}
 
 
 def _int_tuple(value):

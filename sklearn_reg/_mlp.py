@@ -62,6 +62,17 @@ _PARAMETERS = (
         group lasso (Dinh & Ho, 2020). None weights every feature by 1; the other
         penalties refuse weights.
 
+    feature_groups : array-like of shape (n_features,) or None, default=None
+        Group label of each input feature for the group part of 'group' and
+        'sparsegroup': the rows of ``coefs_[0]`` of one group are shrunk and removed
+        as one block, λ_g·w̄_g·√(h₁·|g|)·‖W₁[g, :]‖₂ with |g| the group's size and w̄_g
+        the mean of its ``penalty_weights``, so that a feature encoded as several
+        columns (the output columns of one input of
+        :class:`~sklearn_reg.PiecewiseLinearEncoder`, ``feature_groups=
+        encoder.feature_index_``, or the one-hot columns of one categorical) is kept
+        or removed whole. The L1 part stays per weight. None makes each feature a
+        group of its own; the other penalties refuse groups.
+
     max_norm : float or None, default=None
         Max-norm constraint c > 0 (Srivastava et al., 2014): after each step, the
         incoming weight vector of every hidden unit (a column of ``coefs_[i]``,
@@ -330,6 +341,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         alpha=1e-4,
         l1_ratio=0.5,
         penalty_weights=None,
+        feature_groups=None,
         max_norm=None,
         dropout=0.0,
         dropblock=0.0,
@@ -592,6 +604,7 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         alpha=1e-4,
         l1_ratio=0.5,
         penalty_weights=None,
+        feature_groups=None,
         max_norm=None,
         dropout=0.0,
         dropblock=0.0,

@@ -10,7 +10,7 @@ to the weights from before its step (:func:`decay`); λ₁ and λ_g for the non-
 parts, applied after the step by :func:`prox` with the optimizer's per-coordinate step
 size (η for SGD, η / (√v̂ + ε) for Adam), so the penalty never looks into the optimizer:
 the soft-threshold of every weight, then the block soft-threshold of the first layer's
-rows (the prox of their sum, Simon et al. 2013). :func:`penalty_term` is λ·Ω(W) from
+rows, or of groups of rows (the prox of their sum, Simon et al. 2013). :func:`penalty_term` is λ·Ω(W) from
 the same rates. The max-norm constraint is a prox too, the projection onto a ball
 (:func:`max_norm_project`).
 
@@ -218,17 +218,20 @@ def feature_selecting_penalties():
     return tuple(p for p, spec in PENALTIES.items() if spec.selects_features)
 
 
-def value(penalty, coefs, l1_ratio, feature_weights=None):
+def value(penalty, coefs, l1_ratio, feature_weights=None, feature_groups=None):
     r"""Ω(W) of ``penalty`` over the weight matrices ``coefs`` (biases excluded).
 
     λ·Ω with λ = 1, from the penalty's rates: λ₂·Σ W² + λ₁·Σ w_j·\|W\| +
-    λ_g·√h₁·Σ_j w_j·‖W₁[j, :]‖₂ ('wd' is no term of the objective: 0), with w_j the
-    weight of input feature j (``feature_weights``, default 1) on the first layer's row
-    j; the deeper layers and the L2 part are unweighted.
+    λ_g·Σ_g w̄_g·√(h₁|g|)·‖W₁[g, :]‖₂ ('wd' is no term of the objective: 0), with w_j
+    the weight of input feature j (``feature_weights``, default 1) on the first layer's
+    row j, g the groups of rows (``feature_groups``, labels per row; default one group
+    per row) and w̄_g the mean of w_j over g; the deeper layers and the L2 part are
+    unweighted.
     """
     r = rates(penalty, 1.0, l1_ratio)
     W0 = coefs[0]  # rows of the first layer, one per input feature
     w = np.ones(W0.shape[0]) if feature_weights is None else np.asarray(feature_weights)
+    groups = np.arange(W0.shape[0]) if feature_groups is None else np.asarray(feature_groups)
     total = 0.0
     if r.l2:
         total += r.l2 * sum(float(np.vdot(W, W)) for W in coefs)
@@ -236,8 +239,22 @@ def value(penalty, coefs, l1_ratio, feature_weights=None):
         first = float(w @ np.abs(W0).sum(axis=1))
         total += r.l1 * (first + sum(float(np.abs(W).sum()) for W in coefs[1:]))
     if r.group:
-        total += r.group * float(np.sqrt(W0.shape[1]) * (w @ np.linalg.norm(W0, axis=1)))
+        for g in np.unique(groups):
+            rows = groups == g
+            size = rows.sum() * W0.shape[1]
+            total += r.group * w[rows].mean() * np.sqrt(size) * np.linalg.norm(W0[rows])
     return total
+
+
+def group_index(feature_groups):
+    """``(group_ptr, group_rows)`` of the rows labelled ``feature_groups`` (one label per
+    row), the CSR form of the kernels' groups: the rows of the g-th label in sorted
+    order are ``group_rows[group_ptr[g]:group_ptr[g + 1]]``."""
+    labels, inverse = np.unique(np.asarray(feature_groups), return_inverse=True)
+    rows = np.argsort(inverse, kind="stable").astype(np.int64)
+    ptr = np.zeros(labels.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(inverse, minlength=labels.size), out=ptr[1:])
+    return ptr, rows
 
 
 # ---------------------------------------------------------------------------
@@ -265,18 +282,6 @@ def soft_threshold(x, tau):
     return math.copysign(s, x) + (x - x)  # + 0: −0 → +0, NaN stays NaN
 
 
-@jit
-def block_soft_threshold(w, tau):
-    """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0) in place, the prox of τ·‖w‖₂."""
-    sq = 0.0
-    for c in range(w.shape[0]):
-        sq += w[c] * w[c]
-    norm = np.sqrt(sq)
-    scale = 1.0 - tau / norm if norm > tau else 0.0
-    for c in range(w.shape[0]):
-        w[c] *= scale
-
-
 @helper
 def feature_weight(feature_weights, j):
     """w_j, the penalty weight of input feature j: 1 without weights (None)."""
@@ -286,30 +291,72 @@ def feature_weight(feature_weights, j):
 
 
 @helper
-def group_prox(W0, step0, alpha, feature_weights):
-    """W₀[j] ← BST_τⱼ(W₀[j]) per input feature j, τⱼ = λ·wⱼ·√h₁ · h₁ / Σ_c 1/step_jc.
+def n_groups(group_ptr, n_rows):
+    """G, the groups of the first layer's rows: one per row without groups (None)."""
+    if group_ptr is None:
+        return n_rows
+    return group_ptr.shape[0] - 1
 
-    One threshold per row from the harmonic mean of the row's step sizes: η·λ·wⱼ·√h₁
-    under SGD, η·λ·wⱼ·√h₁ / mean_c(√v̂_jc + ε) under Adam; wⱼ = 1 without weights.
+
+@helper
+def group_start(group_ptr, g):
+    """Position of group g's first row in ``group_rows`` (g itself without groups)."""
+    if group_ptr is None:
+        return g
+    return group_ptr[g]
+
+
+@helper
+def group_row(group_rows, k):
+    """Row of the first layer at position k of the rows sorted by group (k without
+    groups)."""
+    if group_rows is None:
+        return k
+    return group_rows[k]
+
+
+@helper
+def group_prox(W0, step0, alpha, regularization):
+    """W₀[g] ← BST_τ_g(W₀[g]) per group g of rows, τ_g = λ·w̄_g·√(h₁|g|) · h₁|g| / Σ 1/step.
+
+    W₀[g] holds the rows of input features in group g (one row per group without
+    groups), shrunk as one block. One threshold per block from the harmonic mean of its
+    step sizes: η·λ·w̄_g·√(h₁|g|) under SGD, divided by the mean of √v̂ + ε under Adam;
+    w̄_g is the mean of the group's feature weights (1 without weights).
     """
     h = W0.shape[1]
-    tau = alpha * np.sqrt(h)
-    for j in range(W0.shape[0]):
+    ptr = regularization.group_ptr
+    rows = regularization.group_rows
+    for g in range(n_groups(ptr, W0.shape[0])):
+        start, stop = group_start(ptr, g), group_start(ptr, g + 1)
+        sq = 0.0
         s = 0.0
-        for c in range(h):
-            s += 1.0 / step0[j, c]
-        block_soft_threshold(W0[j], tau * feature_weight(feature_weights, j) * (h / s))
+        w = 0.0
+        for k in range(start, stop):
+            j = group_row(rows, k)
+            w += feature_weight(regularization.feature_weights, j)
+            for c in range(h):
+                sq += W0[j, c] * W0[j, c]
+                s += 1.0 / step0[j, c]
+        size = (stop - start) * h
+        norm = np.sqrt(sq)
+        tau = alpha * np.sqrt(size) * (w / (stop - start)) * (size / s)
+        scale = 1.0 - tau / norm if norm > tau else 0.0
+        for k in range(start, stop):
+            j = group_row(rows, k)
+            for c in range(h):
+                W0[j, c] *= scale
 
 
 @helper
 def prox(weights, step, n_first, n_hidden_1, regularization):
-    r"""w ← BST_{λ_g·w_j}(S_{λ₁·w_j·η}(w)), the prox of the non-smooth part; η_i = ``step[i]``.
+    r"""w ← BST_{λ_g·w̄_g}(S_{λ₁·w_j·η}(w)), the prox of the non-smooth part; η_i = ``step[i]``.
 
     The soft-threshold S_{λ₁·w_j·η_i} of every weight (w_j, the weight of input feature
     j, for the first layer's row j, the first ``n_first`` weights, ``n_hidden_1`` per
-    row; 1 for the deeper layers), then the block soft-threshold of the rows of W₁ with
-    λ_g·w_j: their composition is the prox of λ₁·Σ w_j\|W\| + λ_g·Σ_j w_j·√h₁‖W₁[j]‖₂
-    (Simon et al. 2013).
+    row; 1 for the deeper layers), then the block soft-threshold of the groups of rows
+    of W₁ (:func:`group_prox`): their composition is the prox of λ₁·Σ w_j\|W\| +
+    λ_g·Σ_g w̄_g·√(h₁|g|)‖W₁[g]‖₂ (Simon et al. 2013).
     """
     lam1 = regularization.l1
     weights_of = regularization.feature_weights
@@ -326,36 +373,43 @@ def prox(weights, step, n_first, n_hidden_1, regularization):
             weights[:n_first].reshape(shape),
             step[:n_first].reshape(shape),
             regularization.group,
-            weights_of,
+            regularization,
         )
 
 
 @helper
 def penalty_term(weights, n_first, n_hidden_1, regularization):
-    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ w_j\|W\| + λ_g·√h₁·Σ_j w_j‖W₁[j, :]‖₂ (λ_wd is no term).
+    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ w_j\|W\| + λ_g·Σ_g w̄_g·√(h₁|g|)·‖W₁[g, :]‖₂ (λ_wd is no term).
 
-    w_j weights the first layer's row j (input feature j); 1 without weights and for
-    the deeper layers.
+    w_j weights the first layer's row j (input feature j), w̄_g is the mean of w_j over
+    the rows of group g (each row its own group without groups); 1 without weights and
+    for the deeper layers.
     """
     reg = regularization
     sq = 0.0
     for i in range(weights.shape[0]):
         sq += weights[i] * weights[i]
     ab = 0.0
-    rows = 0.0
     for j in range(n_first // n_hidden_1):
-        row = weights[j * n_hidden_1 : (j + 1) * n_hidden_1]
         ra = 0.0
-        rs = 0.0
-        for c in range(n_hidden_1):
-            ra += abs(row[c])
-            rs += row[c] * row[c]
-        w_j = feature_weight(reg.feature_weights, j)
-        ab += w_j * ra
-        rows += w_j * np.sqrt(rs)
+        for c in range(j * n_hidden_1, (j + 1) * n_hidden_1):
+            ra += abs(weights[c])
+        ab += feature_weight(reg.feature_weights, j) * ra
     for i in range(n_first, weights.shape[0]):
         ab += abs(weights[i])
-    return reg.l2 * sq + reg.l1 * ab + reg.group * np.sqrt(n_hidden_1) * rows
+    blocks = 0.0
+    if reg.group > 0.0:
+        for g in range(n_groups(reg.group_ptr, n_first // n_hidden_1)):
+            start, stop = group_start(reg.group_ptr, g), group_start(reg.group_ptr, g + 1)
+            rs = 0.0
+            w = 0.0
+            for k in range(start, stop):
+                j = group_row(reg.group_rows, k)
+                w += feature_weight(reg.feature_weights, j)
+                for c in range(j * n_hidden_1, (j + 1) * n_hidden_1):
+                    rs += weights[c] * weights[c]
+            blocks += w / (stop - start) * np.sqrt((stop - start) * n_hidden_1 * rs)
+    return reg.l2 * sq + reg.l1 * ab + reg.group * blocks
 
 
 @helper

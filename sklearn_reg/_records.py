@@ -41,7 +41,7 @@ loss : int
 Regularization = namedtuple(
     "Regularization",
     "l2 l1 wd group max_norm drop_rates mask_shape block_size dropblock_rate dropblock_ramp "
-    "spatial_rate dropblock_per_feature feature_weights",
+    "spatial_rate dropblock_per_feature feature_weights group_ptr group_rows",
     defaults=(
         0.0,
         0.0,
@@ -55,6 +55,8 @@ Regularization = namedtuple(
         0,
         0.0,
         True,
+        None,
+        None,
         None,
     ),
 )
@@ -89,6 +91,10 @@ feature_weights : ndarray of float64, shape (n_features,) or None
     Weight w_j ≥ 0 of input feature j in the non-smooth penalties of the first layer:
     row j of W₁ is soft-thresholded by λ₁·w_j·η and block soft-thresholded by
     λ_g·w_j (deeper layers unweighted); None for w = 1, whose code is left out.
+group_ptr, group_rows : ndarray of int64 or None
+    The groups of the first layer's rows that the block soft-threshold shrinks as one
+    block, in CSR form: group g holds the rows ``group_rows[group_ptr[g]:group_ptr[g +
+    1]]``; None for one group per row, whose code is left out.
 """
 
 Optimizer = namedtuple(

@@ -71,6 +71,8 @@ def _fit_and_predict(dtype, sparse):
         RegularizedMLPClassifier(dropblock=0.2, **masks, **small),
         RegularizedMLPClassifier(dropout=0.2, spatial_dropout=0.2, **masks, **small),
     ]
+    if not sparse:  # per-feature penalty weights: the second fit of adaptive='auto'
+        models.append(RegularizedMLPClassifier(penalty="l1", penalty_weights=np.ones(4), **small))
     for model in models:
         model.fit(X, y_class).predict_proba(X)
     RegularizedMLPRegressor(

@@ -145,3 +145,11 @@ def test_refitting_without_adaptive_drops_the_adaptive_weights(friedman):
         clone(model).fit(X, y)
         model.set_params(adaptive=False).fit(X, y)
     assert not hasattr(model, "adaptive_weights_")
+
+
+def test_with_feature_groups_each_group_gets_the_weight_of_its_block_norm():
+    W0 = np.array([[3.0, 0.0], [0.0, 4.0], [0.3, 0.4]])  # rows 0, 1 in one group: norm 5
+    np.testing.assert_allclose(
+        adaptive_weights(W0, 1.0, feature_groups=["a", "a", "b"]),
+        1.0 / (np.array([5.0, 5.0, 0.5]) + TINY),
+    )

@@ -126,6 +126,7 @@ PARAMETER_CASES = [
     ("early_stopping", "yes", IPE, "early_stopping"),
     ("early_stopping_metric", "accuracy", IPE, "early_stopping_metric"),
     ("penalty_weights", "abc", IPE, "penalty_weights"),
+    ("feature_groups", "abc", IPE, "feature_groups"),
     ("validation_fraction", 1.0, IPE, "validation_fraction"),
     ("validation_fraction", 0.0, IPE, "validation_fraction"),
     ("beta_1", 1.0, IPE, "beta_1"),

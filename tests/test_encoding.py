@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_friedman1
+from sklearn.feature_selection import SelectFromModel
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_reg import PiecewiseLinearEncoder, RegularizedMLPRegressor
+from sklearn_reg import PiecewiseLinearEncoder, RegularizedMLPRegressor, RegularizedMLPRegressorCV
 
 
 @parametrize_with_checks([PiecewiseLinearEncoder()])
@@ -84,3 +86,26 @@ def test_a_linear_model_on_the_encoding_bends_at_the_edges_and_so_does_the_mlp()
     assert linear.score(x, y) > 0.99
     mlp = make_pipeline(PiecewiseLinearEncoder(n_bins=8), RegularizedMLPRegressor(random_state=0))
     assert mlp.fit(x, y).score(x, y) > 0.95
+
+
+def test_with_feature_groups_the_group_penalty_keeps_or_removes_each_encoded_input_whole():
+    """Friedman #1 with 5 noise inputs, 4 bins each: grouped by ``feature_index_``, the
+    CV estimator (adaptive group lasso) keeps exactly the bins of the 5 informative
+    inputs."""
+    X, y = make_friedman1(n_samples=400, n_features=10, noise=0.5, random_state=0)
+    encoder = PiecewiseLinearEncoder(n_bins=4).fit(X)
+    Z, index = encoder.transform(X), encoder.feature_index_
+    net = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=100, cv=3)
+    model = RegularizedMLPRegressorCV(
+        penalty="group", feature_groups=index, random_state=0, **net
+    ).fit(Z, (y - y.mean()) / y.std())
+    kept = np.any(model.coefs_[0] != 0.0, axis=1)
+    for j in range(10):
+        assert kept[index == j].all() or not kept[index == j].any(), f"input {j} split"
+    np.testing.assert_array_equal(np.unique(index[kept]), np.arange(5))
+    np.testing.assert_allclose(  # one adaptive weight per input, shared by its bins
+        model.adaptive_weights_, model.adaptive_weights_[::4].repeat(4)
+    )
+    np.testing.assert_array_equal(
+        SelectFromModel(model, prefit=True, threshold=1e-5).get_support(), kept
+    )

@@ -58,11 +58,18 @@ def test_soft_threshold_shrinks_by_tau_outside_the_threshold():
     assert _penalties.soft_threshold(-2.0, tau) == -2.0 + tau
 
 
+@njit
+def group_prox(W0, step0, alpha, regularization):
+    """The compiled-only group prox, called from compiled code as the optimizer step does."""
+    _penalties.group_prox(W0, step0, alpha, regularization)
+
+
 def block_soft_threshold(w, tau):
-    """In-place kernel call, returning the result."""
-    w = np.array(w, dtype=np.float64)
-    _penalties.block_soft_threshold(w, tau)
-    return w
+    """BST_τ(w): the group prox of one row of h₁ = len(w) weights with unit steps and
+    λ = τ / √h₁ (the threshold λ·√h₁)."""
+    W = np.array(w, dtype=np.float64)[None, :].copy()
+    group_prox(W, np.ones_like(W), tau / np.sqrt(W.shape[1]), Regularization())
+    return W[0]
 
 
 @TAUS
@@ -213,6 +220,7 @@ def step(
     m=None,
     v=None,
     feature_weights=None,
+    feature_groups=None,
 ):
     """θ after one ``optimizer_step`` (copies in, moments updated in place if given)."""
     params = params.copy()
@@ -220,8 +228,11 @@ def step(
         m = np.zeros(N_PARAMS)
     if v is None:
         v = np.zeros(N_PARAMS if solver == ADAM else 0)
+    groups = {}
+    if feature_groups is not None:
+        groups = dict(zip(("group_ptr", "group_rows"), _penalties.group_index(feature_groups)))
     regularization = Regularization(
-        *_penalties.rates(penalty, alpha, l1_ratio), feature_weights=feature_weights
+        *_penalties.rates(penalty, alpha, l1_ratio), feature_weights=feature_weights, **groups
     )
     optimizer = Optimizer(
         solver=solver,
@@ -849,5 +860,127 @@ def test_penalty_weights_are_refused_by_a_penalty_without_first_layer_rows(
 ):
     X, y, _ = sparse_regression
     est = RegularizedMLPRegressor(penalty=penalty, penalty_weights=np.ones(30), max_iter=1)
+    with pytest.raises(ValueError, match=f"penalty={penalty!r} does not have"):
+        est.fit(X, y)
+
+
+# ---------------------------------------------------------------------------
+# feature_groups: rows of the first layer shrunk and removed as one block
+# ---------------------------------------------------------------------------
+
+
+def test_group_index_lists_the_rows_of_each_label_in_csr_form():
+    ptr, rows = _penalties.group_index(["b", "a", "b", "c", "a"])
+    assert ptr.tolist() == [0, 2, 4, 5]  # a: rows 1, 4; b: 0, 2; c: 3
+    assert rows.tolist() == [1, 4, 0, 2, 3]
+    assert ptr.dtype == rows.dtype == np.int64
+
+
+def test_value_with_feature_groups_is_the_block_norm_of_each_group(coefs):
+    """Ω_group = Σ_g w̄_g·√(h₁|g|)·‖W₁[g, :]‖_F, w̄_g the mean weight of the group."""
+    W0 = coefs[0]
+    groups = np.array([0, 1, 0, 2, 1])
+    w = np.array([1.0, 2.0, 3.0, 0.5, 4.0])
+    h = W0.shape[1]
+    expected = (
+        2.0 * np.sqrt(2 * h) * np.linalg.norm(W0[[0, 2]])
+        + 3.0 * np.sqrt(2 * h) * np.linalg.norm(W0[[1, 4]])
+        + 0.5 * np.sqrt(h) * np.linalg.norm(W0[3])
+    )
+    got = _penalties.value("group", coefs, 0.5, w, groups)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    singletons = _penalties.value("group", coefs, 0.5, w, np.arange(5))
+    assert singletons == pytest.approx(_penalties.value("group", coefs, 0.5, w), rel=1e-14)
+
+
+@pytest.mark.parametrize("name", ["group", "sparsegroup"])
+def test_penalty_term_with_feature_groups_equals_the_grouped_value_times_alpha(coefs, name):
+    units = np.array([5, 4, 3, 2], dtype=np.int64)
+    weights = np.concatenate([W.ravel() for W in coefs])
+    groups = np.array([0, 1, 0, 2, 1])
+    w = np.array([1.0, 2.0, 3.0, 0.5, 4.0])
+    ptr, rows = _penalties.group_index(groups)
+    reg = Regularization(
+        *_penalties.rates(name, 0.7, 0.3), feature_weights=w, group_ptr=ptr, group_rows=rows
+    )
+    got = penalty_term(weights, int(units[0] * units[1]), int(units[1]), reg)
+    np.testing.assert_allclose(got, 0.7 * _penalties.value(name, coefs, 0.3, w, groups), rtol=1e-12)
+    assert got != pytest.approx(0.7 * _penalties.value(name, coefs, 0.3, w))  # groups count
+
+
+def test_grouped_prox_under_sgd_shrinks_each_group_as_one_block():
+    """Rows 0 and 1 form one group with τ = ηλ√(2h₁), row 2 is alone with τ = ηλ√h₁."""
+    w, g, tau = group_point()
+    got = step(w, g, SGD, GROUP, feature_groups=[0, 0, 1])
+    plain = w - LR * g
+    U0 = plain[:N_FIRST].reshape(UNITS[0], UNITS[1])
+    expected = U0.copy()
+    for rows, size in (([0, 1], 2), ([2], 1)):
+        threshold = LR * LAM * np.sqrt(size * UNITS[1])
+        expected[rows] *= max(1.0 - threshold / np.linalg.norm(U0[rows]), 0.0)
+    G0 = got[:N_FIRST].reshape(UNITS[0], UNITS[1])
+    np.testing.assert_allclose(G0, expected, rtol=1e-12, atol=1e-15)
+    # row 0 (norm 0.4τ) alone dies; with row 1 (3τ) it survives, as a block
+    assert np.all(G0[[0, 1]] != 0.0) and np.all(G0[2] == 0.0)
+    assert np.all(step(w, g, SGD, GROUP)[:N_FIRST].reshape(UNITS[0], -1)[0] == 0.0)
+
+
+def test_grouped_prox_under_adam_keeps_the_rows_of_a_group_proportional():
+    w, g = point(11)
+    m_hat, denom = adam_quantities(g)
+    plain = w - LR * m_hat / denom
+    got = step(w, g, ADAM, GROUP, alpha=1e-6, feature_groups=[1, 1, 0])
+    U0 = plain[:N_FIRST].reshape(UNITS[0], -1)
+    G0 = got[:N_FIRST].reshape(UNITS[0], -1)
+    scale = np.sum(G0 * U0, axis=1) / np.sum(U0 * U0, axis=1)
+    np.testing.assert_allclose(G0, scale[:, None] * U0, rtol=1e-10)
+    assert scale[0] == pytest.approx(scale[1], rel=1e-12)  # one factor for the group
+    assert abs(scale[0] - scale[2]) > 1e-9  # another for the row alone
+    assert np.all(step(w, g, ADAM, GROUP, alpha=50.0, feature_groups=[1, 1, 0])[:N_FIRST] == 0)
+
+
+def test_feature_groups_of_singletons_fit_the_ungrouped_model_bit_for_bit(sparse_regression):
+    X, y, _ = sparse_regression
+    plain = _fit(X, y, penalty="group", **SPARSITY_FIT)
+    singletons = _fit(X, y, penalty="group", feature_groups=np.arange(30), **SPARSITY_FIT)
+    assert _max_coef_difference(plain, singletons) == 0.0
+    assert plain.loss_ == singletons.loss_
+
+
+def test_features_of_one_group_are_kept_or_removed_together(sparse_regression):
+    """Each informative feature shares a group with two noise features, the other noise
+    features form groups of 3: whole groups go, those of the informative features stay."""
+    X, y, informative = sparse_regression
+    order = np.r_[np.flatnonzero(informative), np.flatnonzero(~informative)]
+    groups = np.empty(30, dtype=np.int64)
+    groups[order[:3]] = [0, 1, 2]
+    groups[order[3:9]] = [0, 0, 1, 1, 2, 2]
+    groups[order[9:]] = 3 + np.arange(21) // 3
+    W0 = _fit(X, y, penalty="group", feature_groups=groups, **SPARSITY_FIT).coefs_[0]
+    kept = np.any(W0 != 0.0, axis=1)
+    kept_groups = {label: kept[groups == label] for label in range(10)}
+    assert all(k.all() or not k.any() for k in kept_groups.values())
+    assert all(kept_groups[label].all() for label in (0, 1, 2))
+    assert not all(kept_groups[label].any() for label in range(3, 10))
+
+
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        (np.zeros(29), "one group label per input feature: X has 30 features, .*\\(29,\\)"),
+        (np.zeros((30, 1)), "one group label per input feature"),
+        (np.array([0, "a"] * 15, dtype=object), "sortable labels"),
+    ],
+)
+def test_bad_feature_groups_are_refused_with_the_reason(sparse_regression, groups, message):
+    X, y, _ = sparse_regression
+    with pytest.raises(ValueError, match=message):
+        RegularizedMLPRegressor(penalty="group", feature_groups=groups, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "l2", "elasticnet", None])
+def test_feature_groups_are_refused_by_a_penalty_without_a_group_part(sparse_regression, penalty):
+    X, y, _ = sparse_regression
+    est = RegularizedMLPRegressor(penalty=penalty, feature_groups=np.arange(30), max_iter=1)
     with pytest.raises(ValueError, match=f"penalty={penalty!r} does not have"):
         est.fit(X, y)

@@ -49,6 +49,7 @@ CHILD = textwrap.dedent("""
         y = (X[:, 0] + X[:, 1] > 1).astype(int) + (X[:, 2] > 0.5)
         model = RegularizedMLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
         proba = model.fit(X, y).predict_proba(X)
+        model.set_params(penalty="l1", penalty_weights=np.ones(6)).fit(X, y)  # adaptive
     print(json.dumps({
         "package": sklearn_reg.__file__,
         "compiled": sorted({ev.data["dispatcher"].py_func.__qualname__ for _, ev in compiles.buffer
