@@ -10,9 +10,9 @@ to the weights from before its step (:func:`decay`); λ₁ and λ_g for the non-
 parts, applied after the step by :func:`prox` with the optimizer's per-coordinate step
 size (η for SGD, η / (√v̂ + ε) for Adam), so the penalty never looks into the optimizer:
 the soft-threshold of every weight, then the block soft-threshold of the first layer's
-rows, or of groups of rows (the prox of their sum, Simon et al. 2013). :func:`penalty_term` is λ·Ω(W) from
-the same rates. The max-norm constraint is a prox too, the projection onto a ball
-(:func:`max_norm_project`).
+rows, or of groups of rows (the prox of their sum, Simon et al. 2013).
+:func:`penalty_term` is λ·Ω(W) from the same rates. The max-norm constraint is a prox
+too, the projection onto a ball (:func:`max_norm_project`).
 
 Adding a penalty: one entry in :data:`PENALTIES`.
 """
@@ -316,36 +316,45 @@ def group_row(group_rows, k):
 
 
 @helper
-def group_prox(W0, step0, alpha, regularization):
-    """W₀[g] ← BST_τ_g(W₀[g]) per group g of rows, τ_g = λ·w̄_g·√(h₁|g|) · h₁|g| / Σ 1/step.
+def group_block(W0, regularization, g):
+    """(‖W₀[g]‖₂², w̄_g, |g|): the squared norm of group g's block of rows, the mean of
+    their feature weights and their number."""
+    ptr = regularization.group_ptr
+    start, stop = group_start(ptr, g), group_start(ptr, g + 1)
+    sq = 0.0
+    w = 0.0
+    for k in range(start, stop):
+        j = group_row(regularization.group_rows, k)
+        w += feature_weight(regularization.feature_weights, j)
+        for c in range(W0.shape[1]):
+            sq += W0[j, c] * W0[j, c]
+    return sq, w / (stop - start), stop - start
+
+
+@helper
+def group_prox(W0, step0, regularization):
+    """W₀[g] ← BST_τ_g(W₀[g]) per group g of rows, τ_g = λ_g·w̄_g·√(h₁|g|) · h₁|g| / Σ 1/step.
 
     W₀[g] holds the rows of input features in group g (one row per group without
     groups), shrunk as one block. One threshold per block from the harmonic mean of its
-    step sizes: η·λ·w̄_g·√(h₁|g|) under SGD, divided by the mean of √v̂ + ε under Adam;
+    step sizes: η·λ_g·w̄_g·√(h₁|g|) under SGD, divided by the mean of √v̂ + ε under Adam;
     w̄_g is the mean of the group's feature weights (1 without weights).
     """
     h = W0.shape[1]
     ptr = regularization.group_ptr
     rows = regularization.group_rows
     for g in range(n_groups(ptr, W0.shape[0])):
-        start, stop = group_start(ptr, g), group_start(ptr, g + 1)
-        sq = 0.0
+        sq, w, n = group_block(W0, regularization, g)
         s = 0.0
-        w = 0.0
-        for k in range(start, stop):
-            j = group_row(rows, k)
-            w += feature_weight(regularization.feature_weights, j)
+        for k in range(group_start(ptr, g), group_start(ptr, g + 1)):
             for c in range(h):
-                sq += W0[j, c] * W0[j, c]
-                s += 1.0 / step0[j, c]
-        size = (stop - start) * h
+                s += 1.0 / step0[group_row(rows, k), c]
         norm = np.sqrt(sq)
-        tau = alpha * np.sqrt(size) * (w / (stop - start)) * (size / s)
+        tau = regularization.group * w * np.sqrt(n * h) * (n * h / s)
         scale = 1.0 - tau / norm if norm > tau else 0.0
-        for k in range(start, stop):
-            j = group_row(rows, k)
+        for k in range(group_start(ptr, g), group_start(ptr, g + 1)):
             for c in range(h):
-                W0[j, c] *= scale
+                W0[group_row(rows, k), c] *= scale
 
 
 @helper
@@ -372,7 +381,6 @@ def prox(weights, step, n_first, n_hidden_1, regularization):
         group_prox(
             weights[:n_first].reshape(shape),
             step[:n_first].reshape(shape),
-            regularization.group,
             regularization,
         )
 
@@ -399,16 +407,10 @@ def penalty_term(weights, n_first, n_hidden_1, regularization):
         ab += abs(weights[i])
     blocks = 0.0
     if reg.group > 0.0:
-        for g in range(n_groups(reg.group_ptr, n_first // n_hidden_1)):
-            start, stop = group_start(reg.group_ptr, g), group_start(reg.group_ptr, g + 1)
-            rs = 0.0
-            w = 0.0
-            for k in range(start, stop):
-                j = group_row(reg.group_rows, k)
-                w += feature_weight(reg.feature_weights, j)
-                for c in range(j * n_hidden_1, (j + 1) * n_hidden_1):
-                    rs += weights[c] * weights[c]
-            blocks += w / (stop - start) * np.sqrt((stop - start) * n_hidden_1 * rs)
+        W0 = weights[:n_first].reshape((n_first // n_hidden_1, n_hidden_1))
+        for g in range(n_groups(reg.group_ptr, W0.shape[0])):
+            block_sq, w, n = group_block(W0, reg, g)
+            blocks += w * np.sqrt(n * n_hidden_1 * block_sq)
     return reg.l2 * sq + reg.l1 * ab + reg.group * blocks
 
 

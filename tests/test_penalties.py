@@ -59,16 +59,16 @@ def test_soft_threshold_shrinks_by_tau_outside_the_threshold():
 
 
 @njit
-def group_prox(W0, step0, alpha, regularization):
+def group_prox(W0, step0, regularization):
     """The compiled-only group prox, called from compiled code as the optimizer step does."""
-    _penalties.group_prox(W0, step0, alpha, regularization)
+    _penalties.group_prox(W0, step0, regularization)
 
 
 def block_soft_threshold(w, tau):
     """BST_τ(w): the group prox of one row of h₁ = len(w) weights with unit steps and
     λ = τ / √h₁ (the threshold λ·√h₁)."""
     W = np.array(w, dtype=np.float64)[None, :].copy()
-    group_prox(W, np.ones_like(W), tau / np.sqrt(W.shape[1]), Regularization())
+    group_prox(W, np.ones_like(W), Regularization(group=tau / np.sqrt(W.shape[1])))
     return W[0]
 
 
