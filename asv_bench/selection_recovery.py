@@ -217,7 +217,7 @@ def cv_estimator(is_classification, seed, **params):
     """The CV estimator of the task with :data:`CV_PARAMS` and ``params``: a single fit
     (``adaptive=False``) unless ``params`` set ``adaptive``."""
     Estimator = RegularizedMLPClassifierCV if is_classification else RegularizedMLPRegressorCV
-    return Estimator(**CV_PARAMS, random_state=seed, **{"adaptive": False, **params})
+    return Estimator(random_state=seed, **{**CV_PARAMS, "adaptive": False, **params})
 
 
 def select_from_model(X, y, is_classification, seed, threshold=None, **params):
