@@ -12,6 +12,7 @@ informative columns):
 
 - ``friedman1``: :func:`~sklearn.datasets.make_friedman1`, 2 000 × 100, noise 1: the
   first 5 columns, with an interaction (10·sin(π·x₀·x₁)) and a quadratic term;
+  ``friedman1_20`` the same with 20 columns (5 informative, 15 noise);
 - ``toeplitz``: 1 000 × 100 Gaussian columns with Σ_ij = 0.5^|i−j| (each column 0.5
   with its neighbours), y an additive non-linear function of 6 columns spread over
   the 100 (:func:`toeplitz`), noise 0.5;
@@ -26,7 +27,7 @@ informative columns):
 - ``noise``: 1 000 × 50 Gaussian columns and a Gaussian y independent of them. Only
   the number kept means something (precision and recall are printed "-").
 
-``--quick`` halves the synthetic problems (1 000, 500, 2 000 and 500 rows; the real
+``--quick`` halves the synthetic problems (1 000, 1 000, 500, 2 000 and 500 rows; the real
 sets are used whole) and runs 1 seed.
 
 Protocol, for each problem and seed ``s``: the generator draws the data with
@@ -199,6 +200,7 @@ def noise(seed, n_samples=1000, n_features=50):
 #: name -> (generator, parameters of the full run, parameters of --quick)
 PROBLEMS = {
     "friedman1": (friedman1, {}, {"n_samples": 1000}),
+    "friedman1_20": (friedman1, {"n_features": 20}, {"n_samples": 1000, "n_features": 20}),
     "toeplitz": (toeplitz, {}, {"n_samples": 500}),
     "classification": (classification, {}, {"n_samples": 2000}),
     "diabetes+50": (diabetes, {}, {}),
