@@ -282,6 +282,13 @@ def soft_threshold(x, tau):
     return math.copysign(s, x) + (x - x)  # + 0: −0 → +0, NaN stays NaN
 
 
+@jit
+def block_shrink(norm, tau):
+    """max(1 − τ / ‖w‖₂, 0), the factor of BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0), the prox of
+    τ·‖w‖₂, from the block's norm: 0 for ‖w‖₂ ≤ τ (never 0 / 0)."""
+    return 1.0 - tau / norm if norm > tau else 0.0
+
+
 @helper
 def feature_weight(feature_weights, j):
     """w_j, the penalty weight of input feature j: 1 without weights (None)."""
@@ -349,9 +356,7 @@ def group_prox(W0, step0, regularization):
         for k in range(group_start(ptr, g), group_start(ptr, g + 1)):
             for c in range(h):
                 s += 1.0 / step0[group_row(rows, k), c]
-        norm = np.sqrt(sq)
-        tau = regularization.group * w * np.sqrt(n * h) * (n * h / s)
-        scale = 1.0 - tau / norm if norm > tau else 0.0
+        scale = block_shrink(np.sqrt(sq), regularization.group * w * np.sqrt(n * h) * (n * h / s))
         for k in range(group_start(ptr, g), group_start(ptr, g + 1)):
             for c in range(h):
                 W0[group_row(rows, k), c] *= scale

@@ -58,18 +58,10 @@ def test_soft_threshold_shrinks_by_tau_outside_the_threshold():
     assert _penalties.soft_threshold(-2.0, tau) == -2.0 + tau
 
 
-@njit
-def group_prox(W0, step0, regularization):
-    """The compiled-only group prox, called from compiled code as the optimizer step does."""
-    _penalties.group_prox(W0, step0, regularization)
-
-
 def block_soft_threshold(w, tau):
-    """BST_τ(w): the group prox of one row of h₁ = len(w) weights with unit steps and
-    λ = τ / √h₁ (the threshold λ·√h₁)."""
-    W = np.array(w, dtype=np.float64)[None, :].copy()
-    group_prox(W, np.ones_like(W), Regularization(group=tau / np.sqrt(W.shape[1])))
-    return W[0]
+    """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0), the factor from the kernel."""
+    w = np.array(w, dtype=np.float64)
+    return w * _penalties.block_shrink(np.linalg.norm(w), tau)
 
 
 @TAUS

@@ -36,9 +36,8 @@ def ST(x, tau):
 
 
 def BST(w, tau):
-    w = np.array(w, copy=True)
-    _penalties.block_soft_threshold(w, tau)
-    return w
+    """BST_τ(w) = w·max(1 − τ / ‖w‖₂, 0), the factor from the kernel."""
+    return w * _penalties.block_shrink(np.linalg.norm(w), tau)
 
 
 # ---------------------------------------------------------------------------
