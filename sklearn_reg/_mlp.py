@@ -65,7 +65,7 @@ _PARAMETERS = (
     feature_groups : array-like of shape (n_features,) or None, default=None
         Group label of each input feature for the group part of 'group' and
         'sparsegroup': the rows of ``coefs_[0]`` of one group are shrunk and removed
-        as one block, λ_g·w̄_g·√(h₁·|g|)·‖W₁[g, :]‖₂ with |g| the group's size and w̄_g
+        as one block, λ_g·w̄_g·√(h₁·n_g)·‖W₁[g, :]‖₂ with n_g the group's size and w̄_g
         the mean of its ``penalty_weights``, so that a feature encoded as several
         columns (the output columns of one input of
         :class:`~sklearn_reg.PiecewiseLinearEncoder`, ``feature_groups=

@@ -222,7 +222,7 @@ def value(penalty, coefs, l1_ratio, feature_weights=None, feature_groups=None):
     r"""Ω(W) of ``penalty`` over the weight matrices ``coefs`` (biases excluded).
 
     λ·Ω with λ = 1, from the penalty's rates: λ₂·Σ W² + λ₁·Σ w_j·\|W\| +
-    λ_g·Σ_g w̄_g·√(h₁|g|)·‖W₁[g, :]‖₂ ('wd' is no term of the objective: 0), with w_j
+    λ_g·Σ_g w̄_g·√(h₁·n_g)·‖W₁[g, :]‖₂ ('wd' is no term of the objective: 0), with w_j
     the weight of input feature j (``feature_weights``, default 1) on the first layer's
     row j, g the groups of rows (``feature_groups``, labels per row; default one group
     per row) and w̄_g the mean of w_j over g; the deeper layers and the L2 part are
@@ -324,7 +324,7 @@ def group_row(group_rows, k):
 
 @helper
 def group_block(W0, regularization, g):
-    """(‖W₀[g]‖₂², w̄_g, |g|): the squared norm of group g's block of rows, the mean of
+    """(‖W₀[g]‖₂², w̄_g, n_g): the squared norm of group g's block of rows, the mean of
     their feature weights and their number."""
     ptr = regularization.group_ptr
     start, stop = group_start(ptr, g), group_start(ptr, g + 1)
@@ -340,11 +340,11 @@ def group_block(W0, regularization, g):
 
 @helper
 def group_prox(W0, step0, regularization):
-    """W₀[g] ← BST_τ_g(W₀[g]) per group g of rows, τ_g = λ_g·w̄_g·√(h₁|g|) · h₁|g| / Σ 1/step.
+    """W₀[g] ← BST_τ_g(W₀[g]) per group g of rows, τ_g = λ_g·w̄_g·√(h₁·n_g) · h₁·n_g / Σ 1/step.
 
     W₀[g] holds the rows of input features in group g (one row per group without
     groups), shrunk as one block. One threshold per block from the harmonic mean of its
-    step sizes: η·λ_g·w̄_g·√(h₁|g|) under SGD, divided by the mean of √v̂ + ε under Adam;
+    step sizes: η·λ_g·w̄_g·√(h₁·n_g) under SGD, divided by the mean of √v̂ + ε under Adam;
     w̄_g is the mean of the group's feature weights (1 without weights).
     """
     h = W0.shape[1]
@@ -370,7 +370,7 @@ def prox(weights, step, n_first, n_hidden_1, regularization):
     j, for the first layer's row j, the first ``n_first`` weights, ``n_hidden_1`` per
     row; 1 for the deeper layers), then the block soft-threshold of the groups of rows
     of W₁ (:func:`group_prox`): their composition is the prox of λ₁·Σ w_j\|W\| +
-    λ_g·Σ_g w̄_g·√(h₁|g|)‖W₁[g]‖₂ (Simon et al. 2013).
+    λ_g·Σ_g w̄_g·√(h₁·n_g)‖W₁[g]‖₂ (Simon et al. 2013).
     """
     lam1 = regularization.l1
     weights_of = regularization.feature_weights
@@ -392,7 +392,7 @@ def prox(weights, step, n_first, n_hidden_1, regularization):
 
 @helper
 def penalty_term(weights, n_first, n_hidden_1, regularization):
-    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ w_j\|W\| + λ_g·Σ_g w̄_g·√(h₁|g|)·‖W₁[g, :]‖₂ (λ_wd is no term).
+    r"""λ·Ω(W) = λ₂·Σ W² + λ₁·Σ w_j\|W\| + λ_g·Σ_g w̄_g·√(h₁·n_g)·‖W₁[g, :]‖₂ (λ_wd is no term).
 
     w_j weights the first layer's row j (input feature j), w̄_g is the mean of w_j over
     the rows of group g (each row its own group without groups); 1 without weights and

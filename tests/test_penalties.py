@@ -869,7 +869,7 @@ def test_group_index_lists_the_rows_of_each_label_in_csr_form():
 
 
 def test_value_with_feature_groups_is_the_block_norm_of_each_group(coefs):
-    """Ω_group = Σ_g w̄_g·√(h₁|g|)·‖W₁[g, :]‖_F, w̄_g the mean weight of the group."""
+    """Ω_group = Σ_g w̄_g·√(h₁·n_g)·‖W₁[g, :]‖_F, w̄_g the mean weight of the group."""
     W0 = coefs[0]
     groups = np.array([0, 1, 0, 2, 1])
     w = np.array([1.0, 2.0, 3.0, 0.5, 4.0])
