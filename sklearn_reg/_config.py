@@ -19,6 +19,7 @@ from ._penalties import (
     PENALTIES,
     feature_selecting_penalties,
     group_index,
+    group_penalties,
     rates,
     smooth_penalties,
 )
@@ -243,10 +244,11 @@ def group_index_of(feature_groups, penalty, n_features):
     of a penalty with a group part."""
     if feature_groups is None:
         return {}
-    if not rates(penalty, 1.0, 0.5).group:
+    if penalty not in group_penalties():
         raise ValueError(
             f"feature_groups groups the rows of the group penalty, which penalty={penalty!r} "
-            "does not have: use penalty='group' or 'sparsegroup', or feature_groups=None."
+            f"does not have: use penalty in {', '.join(repr(p) for p in group_penalties())}, "
+            "or feature_groups=None."
         )
     labels = np.asarray(feature_groups)
     if labels.shape != (n_features,):

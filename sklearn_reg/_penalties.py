@@ -218,6 +218,12 @@ def feature_selecting_penalties():
     return tuple(p for p, spec in PENALTIES.items() if spec.selects_features)
 
 
+def group_penalties():
+    """The penalties with a group part, the block soft-threshold of the first layer's
+    rows (the blocks that ``feature_groups`` groups)."""
+    return tuple(p for p, spec in PENALTIES.items() if "rows" in spec.zeroes)
+
+
 def value(penalty, coefs, l1_ratio, feature_weights=None, feature_groups=None):
     r"""Ω(W) of ``penalty`` over the weight matrices ``coefs`` (biases excluded).
 
