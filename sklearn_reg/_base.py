@@ -174,32 +174,34 @@ class BaseRegularizedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 raise
         return self
 
-    def _fit_path(self, X, y, sample_weight, alphas, path_max_iter, each, context):
+    def _fit_path(self, X, y, sample_weight, alphas, path_max_iter, each, context, resume=False):
         """Fit along the λ of ``alphas``, each fit warm-started from the one before.
 
         The first fit runs ``max_iter`` epochs from a fresh initialisation, each later
         one at most ``path_max_iter`` epochs (see :func:`path_epochs` for 'auto'), its
-        stopping rule restarted. The input is validated and encoded once. After the
-        fit at each λ, ``each(self)`` is called; ``context(self, alpha)`` is entered
-        around it (the callbacks' subtask of λ).
+        stopping rule restarted; with ``resume`` the first fit is a later one too,
+        warm-started from this fitted estimator (a path continued). The input is
+        validated and encoded once. After the fit at each λ, ``each(self)`` is called;
+        ``context(self, alpha)`` is entered around it (the callbacks' subtask of λ).
         """
         self._validate_params()
         with self._fitting() as hidden:
-            X_, Y, sw, rs = self._prepare(X, y, sample_weight, hidden, False, True, None)
+            X_, Y, sw, rs = self._prepare(X, y, sample_weight, hidden, False, not resume, None)
             for k, alpha in enumerate(alphas):
                 self.set_params(alpha=float(alpha))
                 if k == 0:
                     trainer = self._trainer(X_.shape[0])
                     n_train = self._n_train(X_.shape[0])
                     later = path_epochs(path_max_iter, trainer.config.optimizer, n_train)
-                else:
+                warm = resume or k > 0
+                if warm:
                     self.set_params(max_iter=later)
                     trainer = self._trainer(X_.shape[0], trainer.state)
                     trainer.restart_stopping_rule()
                     rs = check_random_state(self.random_state)
                 with (
                     context(self, alpha),
-                    max_iter_reported_by_caller() if k else contextlib.nullcontext(),
+                    max_iter_reported_by_caller() if warm else contextlib.nullcontext(),
                 ):
                     self._train(trainer, (X_, Y, sw, rs), (X, y, sample_weight), False)
                 each(self)

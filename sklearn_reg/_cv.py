@@ -61,6 +61,18 @@ from ._train import max_iter_reported_by_caller
 
 #: range of the default log-spaced grid of λ (``alphas=<int>``)
 ALPHA_MIN, ALPHA_MAX = 1e-5, 1e-1
+#: an int grid gains values above ALPHA_MAX, one at a time, while the chosen λ is the
+#: largest of the grid and below ALPHA_LIMIT (three decades on, where a network on
+#: standardized data has long been a constant)
+ALPHA_LIMIT = 1e2
+
+
+def _extends(alphas, grid, index):
+    """Whether the CV estimators continue ``grid``, made from the parameter ``alphas``,
+    by one more λ: ``alphas`` is an int ≥ 2 (a grid with a ratio; a given array is kept
+    as it is), the chosen ``index`` is the last and the last λ is below ALPHA_LIMIT."""
+    default = isinstance(alphas, Integral) and not isinstance(alphas, bool) and alphas >= 2
+    return default and index == grid.size - 1 and grid[-1] < ALPHA_LIMIT
 
 
 def _alpha_grid(alphas):
@@ -195,10 +207,11 @@ def regularization_path(
 
 
 def _warm_started_path(
-    path, X, y, alphas, path_max_iter, sample_weight, return_models, task=NO_TASK
+    path, X, y, alphas, path_max_iter, sample_weight, return_models, task=NO_TASK, resume=False
 ):
-    """The loop of :func:`regularization_path` on the network ``path`` (modified);
-    ``task`` reports it to the callbacks of a CV fit, one subtask per λ."""
+    """The loop of :func:`regularization_path` on the network ``path`` (modified; with
+    ``resume``, the fitted path continued); ``task`` reports it to the callbacks of a CV
+    fit, one subtask per λ."""
     max_iter, warm_start = path.max_iter, path.warm_start
     coefs, losses, n_selected, models = [], [], [], []
 
@@ -213,7 +226,7 @@ def _warm_started_path(
         return task.alpha(model, alpha, X, y, sample_weight)
 
     task.begin(X, y, sample_weight)
-    path._fit_path(X, y, sample_weight, alphas, path_max_iter, record, context)
+    path._fit_path(X, y, sample_weight, alphas, path_max_iter, record, context, resume)
     task.end()
     path.set_params(max_iter=max_iter)
     result = (alphas, coefs, np.array(losses), np.array(n_selected))
@@ -265,7 +278,7 @@ def feature_exit_alphas(alphas, coefs):
 
 
 def _fold_scores(
-    estimator,
+    path,
     X,
     y,
     sample_weight,
@@ -276,18 +289,22 @@ def _fold_scores(
     scorer,
     task=NO_TASK,
     keep_weights=False,
+    resume=False,
 ):
-    """(scores, weights) of the path fitted on ``train``, and whether its first fit reached
-    ``max_iter`` (reported once by the CV estimator, not per path).
+    """(scores, weights, path) of the path fitted on ``train``, and whether its first fit
+    reached ``max_iter`` (reported once by the CV estimator, not per path).
 
+    ``path`` is the unfitted base estimator (a clone of it is fitted) or, with
+    ``resume``, the fitted path returned by an earlier call, continued over ``alphas``.
     ``scores[k]`` is the score on ``test`` at ``alphas[k]``. ``weights`` is None, or with
     ``keep_weights`` the (coefs, intercepts) copies at every λ: the members of
     ``refit='ensemble'``, kept at every λ as the chosen one is known only once every fold
     has its scores (one weight set of the network per λ, without the optimizer's state).
     """
+    path = path if resume else clone(path)
     with max_iter_reported_by_caller():
         *_, models = _warm_started_path(
-            clone(estimator),
+            path,
             _safe_indexing(X, train),
             _safe_indexing(y, train),
             alphas,
@@ -295,11 +312,12 @@ def _fold_scores(
             None if sample_weight is None else sample_weight[train],
             return_models=True,
             task=task,
+            resume=resume,
         )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     scores = np.array([scorer(model, X_test, y_test) for model in models], dtype=np.float64)
     weights = [_weights(model) for model in models] if keep_weights else None
-    return (scores, weights), _reached_max_iter(models[0])
+    return (scores, weights, path), _reached_max_iter(models[0])
 
 
 def _weights(model):
@@ -307,12 +325,13 @@ def _weights(model):
     return [W.copy() for W in model.coefs_], [b.copy() for b in model.intercepts_]
 
 
-def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter, task=NO_TASK):
-    """The path on all the data: (models, n_features_selected), and whether its first fit
-    reached ``max_iter``."""
+def _full_path(path, X, y, sample_weight, alphas, path_max_iter, task=NO_TASK, resume=False):
+    """The path on all the data: (models, n_features_selected, path), and whether its
+    first fit reached ``max_iter``; ``path`` as in :func:`_fold_scores`."""
+    path = path if resume else clone(path)
     with max_iter_reported_by_caller():
         _, _, _, n_selected, models = _warm_started_path(
-            clone(estimator),
+            path,
             X,
             y,
             alphas,
@@ -320,18 +339,19 @@ def _full_path(estimator, X, y, sample_weight, alphas, path_max_iter, task=NO_TA
             sample_weight,
             return_models=True,
             task=task,
+            resume=resume,
         )
-    return (models, n_selected), _reached_max_iter(models[0])
+    return (models, n_selected, path), _reached_max_iter(models[0])
 
 
 def _reached_max_iter(model):
     return model.solver != "lbfgs" and model.n_iter_ >= model.max_iter
 
 
-def _members(fold_results, index):
+def _members(fold_weights, index):
     """The ensemble of ``refit='ensemble'``: (coefs, intercepts), one list entry per
     fold, the weights of each fold's path at ``alphas[index]``."""
-    weights = [fold_weights[index] for _, fold_weights in fold_results]
+    weights = [path_weights[index] for path_weights in fold_weights]
     return [coefs for coefs, _ in weights], [intercepts for _, intercepts in weights]
 
 
@@ -370,8 +390,12 @@ _CV_PARAMETERS = """
     alphas : int or array-like of shape (n_alphas,), default=10
         The grid of λ. An int ``n`` gives ``n`` values log-spaced from 1e-5 to 1e-1:
         λ is per objective and the loss is a mean per sample, so on standardized
-        features this fixed range goes from practically unregularized to a network
-        with (almost) every weight zero. Given values are sorted increasing.
+        features and targets this range goes from practically unregularized to a
+        strongly regularized network. Where the chosen λ is the largest of this grid
+        (``n`` ≥ 2), every path is continued one more λ at a time by the grid's ratio,
+        warm-started as along the path, until a smaller λ wins, the full-data model
+        has no input feature left or λ passes 100; ``alphas_`` is the grid so
+        extended. Given values are sorted increasing and kept as they are.
 
     cv : int, cross-validation generator or iterable, default=None
         Splitting strategy, as in :func:`sklearn.model_selection.check_cv`: None is 5
@@ -617,15 +641,62 @@ class _RegularizedMLPCVMixin:
         scorer = check_scoring(estimator, scoring=self.scoring)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         task = start_cv_fit(self, X, y, sample_weight, len(folds), len(alphas))
+        paths = [estimator] * (len(folds) + 1)
+        full, fold_results, unconverged = self._paths(
+            paths, X, y, sample_weight, folds, alphas, scorer, task
+        )
+        if unconverged:
+            warnings.warn(
+                f"The first fit (smallest λ, max_iter={self.max_iter} epochs) of "
+                f"{unconverged} of the {len(folds) + 1} paths reached max_iter without "
+                "converging. Increase max_iter, or scale the features.",
+                ConvergenceWarning,
+            )
+        models, n_selected = full[0], list(full[1])
+        scores = np.vstack([fold_scores for fold_scores, _, _ in fold_results])
+        members = [fold_weights for _, fold_weights, _ in fold_results]
+        index = _select_index(scores, self.selection)
+        # the chosen λ is the largest of the default grid: continue every path upward
+        while _extends(self.alphas, alphas, index) and n_selected[-1] > 0:
+            alphas = np.append(alphas, alphas[-1] ** 2 / alphas[-2])
+            paths = [full[2]] + [path for _, _, path in fold_results]
+            full, fold_results, _ = self._paths(
+                paths, X, y, sample_weight, folds, alphas[-1:], scorer, resume=True
+            )
+            models += full[0]
+            n_selected += list(full[1])
+            scores = np.hstack([scores, np.vstack([r[0] for r in fold_results])])
+            if self.refit == "ensemble":
+                members = [a + b for a, (_, b, _) in zip(members, fold_results)]
+            index = _select_index(scores, self.selection)
+
+        self.scores_ = scores
+        if self.refit == "ensemble":
+            self.ensemble_coefs_, self.ensemble_intercepts_ = _members(members, index)
+        self._adopt(models[index])
+        self.alphas_ = alphas
+        self.alpha_ = float(alphas[index])
+        self.n_features_selected_ = np.array(n_selected)
+        self.feature_exit_alphas_ = feature_exit_alphas(alphas, [m.coefs_ for m in models])
+        task.end()
+        return self
+
+    def _paths(self, paths, X, y, sample_weight, folds, alphas, scorer, task=None, resume=False):
+        """Run the full-data path (``paths[0]``) and the fold paths (``paths[1:]``) over
+        ``alphas``: ((models, n_features_selected, path), the :func:`_fold_scores` of each
+        fold, the number of paths whose first fit reached ``max_iter``). ``paths`` are
+        the base estimator, or with ``resume`` the paths returned before, continued."""
+        full_task = NO_TASK if task is None else task.full_path
+        fold_tasks = [NO_TASK] * len(folds) if task is None else task.fold_paths
         # the full-data path first: the longest job starts first
         jobs = [
             delayed(_full_path)(
-                estimator, X, y, sample_weight, alphas, self.path_max_iter, task.full_path
+                paths[0], X, y, sample_weight, alphas, self.path_max_iter, full_task, resume
             )
         ]
         jobs += [
             delayed(_fold_scores)(
-                estimator,
+                path,
                 X,
                 y,
                 sample_weight,
@@ -636,34 +707,16 @@ class _RegularizedMLPCVMixin:
                 scorer,
                 fold_task,
                 keep_weights=self.refit == "ensemble",
+                resume=resume,
             )
-            for (train, test), fold_task in zip(folds, task.fold_paths)
+            for path, (train, test), fold_task in zip(paths[1:], folds, fold_tasks)
         ]
         # threads unless the user chose a joblib backend: the kernels release the GIL, so
         # the folds share one process's compiled kernels (one compile, no loading per worker)
         with one_blas_thread(effective_n_jobs(self.n_jobs) > 1):
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
-        (models, n_selected), fold_results = results[0][0], [r[0] for r in results[1:]]
         unconverged = sum(reached for _, reached in results)
-        if unconverged:
-            warnings.warn(
-                f"The first fit (smallest λ, max_iter={self.max_iter} epochs) of "
-                f"{unconverged} of the {len(results)} paths reached max_iter without "
-                "converging. Increase max_iter, or scale the features.",
-                ConvergenceWarning,
-            )
-
-        self.scores_ = np.vstack([scores for scores, _ in fold_results])
-        index = _select_index(self.scores_, self.selection)
-        if self.refit == "ensemble":
-            self.ensemble_coefs_, self.ensemble_intercepts_ = _members(fold_results, index)
-        self._adopt(models[index])
-        self.alphas_ = alphas
-        self.alpha_ = float(alphas[index])
-        self.n_features_selected_ = n_selected
-        self.feature_exit_alphas_ = feature_exit_alphas(alphas, [m.coefs_ for m in models])
-        task.end()
-        return self
+        return results[0][0], [r[0] for r in results[1:]], unconverged
 
     def _weight_sets(self):
         """The networks whose outputs ``predict`` averages: the members with

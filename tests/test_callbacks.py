@@ -425,7 +425,7 @@ X, y = load_digits(return_X_y=True)
 X, y = X[:200] / 16, y[:200]
 clf = RegularizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=3).fit(X, y)
 clf.partial_fit(X, y)
-cv = RegularizedMLPClassifierCV(hidden_layer_sizes=(8,), alphas=2, cv=2, max_iter=3,
+cv = RegularizedMLPClassifierCV(hidden_layer_sizes=(8,), alphas=[1e-4, 1e-2], cv=2, max_iter=3,
                                 path_max_iter=2, n_jobs=2).fit(X, y)
 print(CALLBACKS_AVAILABLE, hasattr(clf, "set_callbacks"), clf.n_iter_, cv.scores_.shape)
 """

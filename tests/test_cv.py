@@ -22,7 +22,7 @@ from sklearn_reg import (
     feature_exit_alphas,
     regularization_path,
 )
-from sklearn_reg._cv import _select_index
+from sklearn_reg._cv import ALPHA_LIMIT, ALPHA_MIN, _select_index
 from sklearn_reg._train import TrainingState
 
 CV_PARAMETERS = {
@@ -229,6 +229,51 @@ def test_cv_scores_and_refit_come_from_the_path(informative):
     np.testing.assert_array_equal(est.classes_, [0, 1])
     assert est.predict_proba(X).shape == (len(X), 2)
     assert est.score(X, y) > 0.85
+
+
+def _small_first_layer(estimator, X, y):
+    """A score that prefers the smallest first layer: the strongest λ always wins."""
+    return -float(np.abs(estimator.coefs_[0]).sum())
+
+
+def _large_first_layer(estimator, X, y):
+    """A score that prefers the largest first layer: the weakest λ always wins."""
+    return float(np.abs(estimator.coefs_[0]).sum())
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_int_grid_continues_upward_while_its_largest_lambda_is_chosen(informative, penalty):
+    X, y = informative
+    kw = dict(scoring=_small_first_layer, penalty=penalty, adaptive=False, refit="ensemble")
+    est = RegularizedMLPClassifierCV(alphas=3, cv=3, **kw, **PATH).fit(X, y)
+    n = est.alphas_.size
+    assert n > 3  # 1e-5, 1e-3, 1e-1, then on by the grid's ratio
+    np.testing.assert_allclose(est.alphas_, ALPHA_MIN * 100.0 ** np.arange(n))
+    assert est.alpha_ == est.alphas_[-1]
+    assert est.scores_.shape == (3, n) and est.n_features_selected_.shape == (n,)
+    if penalty == "l2":  # never an exact zero: on to the limit
+        assert est.alphas_[-1] >= ALPHA_LIMIT > est.alphas_[-2]
+    else:  # until the first layer is zero, after which a larger λ changes nothing
+        assert est.n_features_selected_[-1] == 0 and est.n_features_selected_[-2] > 0
+    # each path continued is the path over the longer grid given outright
+    given = RegularizedMLPClassifierCV(alphas=est.alphas_, cv=3, **kw, **PATH).fit(X, y)
+    np.testing.assert_array_equal(est.scores_, given.scores_)
+    np.testing.assert_array_equal(est.n_features_selected_, given.n_features_selected_)
+    np.testing.assert_array_equal(est.feature_exit_alphas_, given.feature_exit_alphas_)
+    for W, V in zip(est.coefs_ + est.ensemble_coefs_[0], given.coefs_ + given.ensemble_coefs_[0]):
+        np.testing.assert_array_equal(W, V)
+    np.testing.assert_array_equal(est.predict_proba(X), given.predict_proba(X))
+
+
+def test_grid_is_kept_where_a_smaller_lambda_wins_or_the_grid_is_given(informative):
+    X, y = informative
+    kw = dict(cv=3, adaptive=False, **PATH)
+    weakest = RegularizedMLPClassifierCV(alphas=3, scoring=_large_first_layer, **kw).fit(X, y)
+    np.testing.assert_allclose(weakest.alphas_, [1e-5, 1e-3, 1e-1])
+    given = RegularizedMLPClassifierCV(alphas=[1e-3, 1e-2], scoring=_small_first_layer, **kw)
+    given.fit(X, y)
+    np.testing.assert_array_equal(given.alphas_, [1e-3, 1e-2])
+    assert given.alpha_ == 1e-2
 
 
 def test_select_index_best_and_one_standard_error_rule():
