@@ -303,7 +303,9 @@ class CVFitTask:
         )
 
 
-class _NoCVTask(_NoTask):
+class NoCVTask(_NoTask):
+    """The no-op CV task: every path reports to nobody."""
+
     def __init__(self, n_folds):
         self.full_path = NO_TASK
         self.fold_paths = [NO_TASK] * n_folds
@@ -313,5 +315,5 @@ def start_cv_fit(estimator, X, y, sample_weight, n_folds, n_alphas):
     """The :class:`CVFitTask` of a CV fit, begun; a no-op task without callback
     support."""
     if not CALLBACKS_AVAILABLE:
-        return _NoCVTask(n_folds)
+        return NoCVTask(n_folds)
     return CVFitTask(estimator, X, y, sample_weight, n_folds, n_alphas)

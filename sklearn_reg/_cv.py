@@ -53,7 +53,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._adaptive import adaptive_gamma, fit_adaptive
-from ._callbacks import NO_TASK, start_cv_fit
+from ._callbacks import NO_TASK, NoCVTask, start_cv_fit
 from ._grid import fit_param_grid
 from ._mlp import _ATTRIBUTES, _PARAMETERS, RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._threads import one_blas_thread
@@ -67,18 +67,24 @@ ALPHA_MIN, ALPHA_MAX = 1e-5, 1e-1
 ALPHA_LIMIT = 1e2
 
 
+def is_count(alphas):
+    """Whether the parameter ``alphas`` is a number of grid values (an int, not a bool)
+    rather than the values themselves."""
+    return isinstance(alphas, Integral) and not isinstance(alphas, bool)
+
+
 def _extends(alphas, grid, index):
     """Whether the CV estimators continue ``grid``, made from the parameter ``alphas``,
     by one more λ: ``alphas`` is an int ≥ 2 (a grid with a ratio; a given array is kept
     as it is), the chosen ``index`` is the last and the last λ is below ALPHA_LIMIT."""
-    default = isinstance(alphas, Integral) and not isinstance(alphas, bool) and alphas >= 2
+    default = is_count(alphas) and alphas >= 2
     return default and index == grid.size - 1 and grid[-1] < ALPHA_LIMIT
 
 
 def _alpha_grid(alphas):
     """The grid of λ: ``n`` log-spaced values in [ALPHA_MIN, ALPHA_MAX] (increasing) for
     an int, else the given values in their order, checked to be finite and ≥ 0."""
-    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+    if is_count(alphas):
         if alphas < 1:
             raise ValueError(f"alphas must be a positive int or an array of λ ≥ 0, got {alphas}.")
         return np.geomspace(ALPHA_MIN, ALPHA_MAX, int(alphas))
@@ -661,7 +667,7 @@ class _RegularizedMLPCVMixin:
             alphas = np.append(alphas, alphas[-1] ** 2 / alphas[-2])
             paths = [full[2]] + [path for _, _, path in fold_results]
             full, fold_results, _ = self._paths(
-                paths, X, y, sample_weight, folds, alphas[-1:], scorer, resume=True
+                paths, X, y, sample_weight, folds, alphas[-1:], scorer, NoCVTask(len(folds)), True
             )
             models += full[0]
             n_selected += list(full[1])
@@ -681,17 +687,16 @@ class _RegularizedMLPCVMixin:
         task.end()
         return self
 
-    def _paths(self, paths, X, y, sample_weight, folds, alphas, scorer, task=None, resume=False):
+    def _paths(self, paths, X, y, sample_weight, folds, alphas, scorer, task, resume=False):
         """Run the full-data path (``paths[0]``) and the fold paths (``paths[1:]``) over
-        ``alphas``: ((models, n_features_selected, path), the :func:`_fold_scores` of each
-        fold, the number of paths whose first fit reached ``max_iter``). ``paths`` are
-        the base estimator, or with ``resume`` the paths returned before, continued."""
-        full_task = NO_TASK if task is None else task.full_path
-        fold_tasks = [NO_TASK] * len(folds) if task is None else task.fold_paths
+        ``alphas``, reported to the CV ``task``: ((models, n_features_selected, path), the
+        :func:`_fold_scores` of each fold, the number of paths whose first fit reached
+        ``max_iter``). ``paths`` are the base estimator, or with ``resume`` the paths
+        returned before, continued."""
         # the full-data path first: the longest job starts first
         jobs = [
             delayed(_full_path)(
-                paths[0], X, y, sample_weight, alphas, self.path_max_iter, full_task, resume
+                paths[0], X, y, sample_weight, alphas, self.path_max_iter, task.full_path, resume
             )
         ]
         jobs += [
@@ -709,7 +714,7 @@ class _RegularizedMLPCVMixin:
                 keep_weights=self.refit == "ensemble",
                 resume=resume,
             )
-            for path, (train, test), fold_task in zip(paths[1:], folds, fold_tasks)
+            for path, (train, test), fold_task in zip(paths[1:], folds, task.fold_paths)
         ]
         # threads unless the user chose a joblib backend: the kernels release the GIL, so
         # the folds share one process's compiled kernels (one compile, no loading per worker)

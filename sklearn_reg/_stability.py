@@ -26,7 +26,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._cv import regularization_path
+from ._cv import is_count, regularization_path
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
 from ._penalties import feature_selecting_penalties
 from ._threads import one_blas_thread
@@ -65,7 +65,7 @@ def default_estimator(y, n_half):
 def alpha_grid(alphas):
     """The increasing grid of λ: ``n`` log-spaced values in [ALPHA_MIN, ALPHA_MAX] for an
     int ``n``, else the given values sorted, checked to be finite and > 0."""
-    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+    if is_count(alphas):
         return np.geomspace(ALPHA_MIN, ALPHA_MAX, int(alphas))
     grid = np.asarray(alphas, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
