@@ -183,7 +183,9 @@ _PARAMETERS = (
         held-out set stops too early: on the small benchmark sets of the Quality page
         of the documentation, against training without early stopping, 'score' costs
         0.029 test accuracy on average and 'loss' gains 0.0015 (worst set −0.010).
-        'score' stays the default, scikit-learn's behaviour.
+        With 'loss', reaching ``max_iter`` warns ``ConvergenceWarning`` only if the
+        loss improved within the last ``n_iter_no_change`` epochs. 'score' stays the
+        default, scikit-learn's behaviour.
 
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping, in (0, 1).

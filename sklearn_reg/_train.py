@@ -370,7 +370,7 @@ class Trainer:
                     publish(st)
                     stopped |= bool(epochs.end(st.params))  # a callback asks to stop
             else:
-                if not stopped and not getattr(_quiet, "max_iter", False):
+                if not (stopped or getattr(_quiet, "max_iter", False) or self._settled(validation)):
                     warnings.warn(
                         "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                         "optimization hasn't converged yet." % max_iter,
@@ -439,6 +439,13 @@ class Trainer:
             "learning_rate_init or scale the features.",
             ConvergenceWarning,
         )
+
+    def _settled(self, validation):
+        """Early stopping at ``max_iter``: the held-out metric has not improved by ``tol``
+        for more than the user's ``n_iter_no_change`` epochs (the rule's longer patience on
+        the validation loss had not run out), so the fit has converged."""
+        stalled = self.state.counters[STALLED]
+        return validation is not None and stalled > self.config.n_iter_no_change
 
     def _metric(self):
         """What early stopping watches: 'loss' or 'score'."""

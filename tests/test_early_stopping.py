@@ -186,6 +186,55 @@ def test_loss_rule_runs_on_the_loss_not_the_score(monkeypatch):
     assert est.n_iter_ == 0 + 3 + 2  # patience n_iter_no_change = 3
 
 
+@pytest.mark.parametrize(
+    "losses, warns",
+    [
+        (list(np.linspace(1.0, 0.5, 300)), True),  # still falling at max_iter
+        (list(np.linspace(1.0, 0.5, 45)) + [0.6] * 300, True),  # best 5 epochs before the end
+        (list(np.linspace(1.0, 0.5, 30)) + [0.6] * 300, False),  # 20 epochs without a best
+    ],
+)
+def test_max_iter_warns_only_while_the_users_patience_has_not_run_out(monkeypatch, losses, warns):
+    """80 rows: 1 step per epoch, so the loss rule waits 200 epochs, longer than
+    max_iter = 50. Reaching max_iter is convergence if the loss has not improved for
+    more than ``n_iter_no_change`` = 10 epochs; the weights of the best epoch are kept
+    either way."""
+    _fake_validation_losses(monkeypatch, losses)
+    est = RegularizedMLPClassifier(
+        hidden_layer_sizes=(5,),
+        early_stopping=True,
+        early_stopping_metric="loss",
+        max_iter=50,
+        random_state=0,
+        **SPLIT,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, Y_CLF)
+    assert est.n_iter_ == 50
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught) == warns
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_one_class_data_stops_by_score_and_goes_on_by_loss(Estimator):
+    """scikit-learn's ``test_preserve_feature_names`` data (8 training rows, y constant):
+    the validation score is constant, so the score rule stops after ``n_iter_no_change``
+    epochs; the validation loss falls as the output approaches y, so the loss rule runs
+    to max_iter and warns, which that test turns into an error (why 'score' stays the
+    default)."""
+    X_small = np.random.RandomState(0).randn(10, 2)
+    y = np.ones(10)
+    kw = dict(early_stopping=True, validation_fraction=0.2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est = Estimator(early_stopping_metric="score", **kw).fit(X_small, y)
+    assert est.n_iter_ == 12
+    with pytest.warns(ConvergenceWarning):
+        est = Estimator(early_stopping_metric="loss", **kw).fit(X_small, y)
+    assert est.n_iter_ == 200
+    assert np.all(np.diff(est.validation_loss_curve_[-20:]) < 0)
+
+
 def test_warm_start_keeps_the_best_loss_of_the_previous_fit(monkeypatch):
     """As scikit-learn keeps the best score: a warm start none of whose epochs beats the
     previous fit's lowest validation loss ends on the previous fit's weights."""
