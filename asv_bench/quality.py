@@ -628,13 +628,16 @@ def make_preprocessor(X):
 
 @dataclass
 class Split:
-    """One train / test split, preprocessed with statistics of the training part only."""
+    """One train / test split, preprocessed with statistics of the training part only;
+    a regression target is standardized, ``y_mean + y_std * y`` gives its own units."""
 
     X_train: np.ndarray
     X_test: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
     n_train_full: int
+    y_mean: float = 0.0
+    y_std: float = 1.0
 
 
 def add_noise_columns(X_train, X_test, factor, seed):
@@ -703,6 +706,7 @@ def make_split(X, y, task, seed, max_train=None, noise=0):
     X_train, X_test = preprocessor.transform(X_train), preprocessor.transform(X_test)
     if noise:
         X_train, X_test = add_noise_columns(X_train, X_test, noise, seed)
+    mean, std = 0.0, 1.0
     if task == REGRESSION:
         mean, std = y_train.mean(), y_train.std()
         y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
@@ -712,6 +716,8 @@ def make_split(X, y, task, seed, max_train=None, noise=0):
         y_train,
         y_test,
         n_train_full,
+        float(mean),
+        float(std),
     )
 
 
