@@ -197,8 +197,7 @@ def test_loss_rule_runs_on_the_loss_not_the_score(monkeypatch):
 def test_max_iter_warns_only_while_the_users_patience_has_not_run_out(monkeypatch, losses, warns):
     """80 rows: 1 step per epoch, so the loss rule waits 200 epochs, longer than
     max_iter = 50. Reaching max_iter is convergence if the loss has not improved for
-    more than ``n_iter_no_change`` = 10 epochs; the weights of the best epoch are kept
-    either way."""
+    more than ``n_iter_no_change`` = 10 epochs."""
     _fake_validation_losses(monkeypatch, losses)
     est = RegularizedMLPClassifier(
         hidden_layer_sizes=(5,),
